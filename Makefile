@@ -1,0 +1,58 @@
+# Amane: the two commands a new user runs are `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ASSETS := src/amane/web/static/vendor/htmx.min.js
+export AMANE_DATABASE_URL ?= sqlite:///var/amane.db
+
+.PHONY: run test check install assets db seed bench clean browser-deps
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[postgres,test,dev]"
+	touch $(STAMP)
+
+install: $(STAMP) $(ASSETS)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+
+$(ASSETS): node_modules/.package-lock.json scripts/vendor_assets.py
+	$(BIN)/python scripts/vendor_assets.py
+
+assets: $(ASSETS)
+
+db: install
+	$(BIN)/amane db upgrade
+
+seed: db
+	$(BIN)/amane demo seed --if-empty
+
+## make run: set everything up and serve the app on http://127.0.0.1:8000 with demo data
+run: seed
+	$(BIN)/amane serve
+
+## make test: install test dependencies and run the whole suite on SQLite and PostgreSQL
+test: install browser-deps
+	$(BIN)/python -m pytest -q
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian chromium for browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "WARNING: could not install chromium; browser tests will fail"; }
+
+check: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/python -m amane.model.docs --check
+
+bench: install
+	$(BIN)/python bench/core.py
+
+clean:
+	rm -rf $(VENV) node_modules var src/amane/web/static/vendor

@@ -1,0 +1,83 @@
+"""The ASGI application: API under /api/v1 (OpenAPI at /api/docs) and the web UI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from amane import __version__
+from amane.api import problems
+from amane.api.routes import router
+from amane.services.container import Services
+
+
+class BodyLimit:
+    """413 for bodies above the configured size, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for k, v in scope.get("headers", []):
+            if k == b"content-length" and v.isdigit() and int(v) > self.limit:
+                await _send_413(send, self.limit)
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return msg
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _send_413(send, self.limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    import json
+
+    body = json.dumps({"type": "/problems/too-large", "title": "Payload too large", "status": 413,
+                       "detail": f"the request body exceeds {limit} bytes",
+                       "errors": [{"field": "body", "rule": "body.size", "message": f"at most {limit} bytes"}]})
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/problem+json")]})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+def create_app(svc: Services | None = None, *, web: bool = True) -> Any:
+    owned = svc is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            app.state.services.close()
+
+    app = FastAPI(title="Amane API", version=__version__, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json", lifespan=lifespan)
+    app.state.services = svc or Services.create()
+    problems.install(app)
+    app.include_router(router)
+    if web:
+        from amane.web.routes import install as install_web
+
+        install_web(app)
+    return BodyLimit(app, app.state.services.settings.max_body_bytes)

@@ -1,0 +1,312 @@
+"""The ``amane`` command line. Thin: parse, call a service, print (``--json`` where it reads records)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from amane.model.errors import AmaneError, ValidationFailed
+from amane.services.context import Actor
+
+app = typer.Typer(help="Amane: police information platform.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database set-up and migrations.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+units_app = typer.Typer(help="The unit tree.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+import_app = typer.Typer(help="Import records from CSV or JSON Lines (all or nothing, idempotent).",
+                         no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(units_app, name="units")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(import_app, name="import")
+
+err = Console(stderr=True)
+out = Console()
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _services() -> Any:
+    from amane.services.container import Services
+
+    return Services.create()
+
+
+def _fail(exc: Exception) -> None:
+    if isinstance(exc, ValidationFailed):
+        err.print("[bold red]Invalid input[/]")
+        for e in exc.errors[:50]:
+            err.print(f"  {e.field}: {e.message} [dim]({e.rule})[/]")
+        if len(exc.errors) > 50:
+            err.print(f"  ... and {len(exc.errors) - 50} more")
+    else:
+        err.print(f"[bold red]Error:[/] {exc}")
+    raise typer.Exit(2)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=False)
+
+
+# -- db --------------------------------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database schema (Alembic)."""
+    from amane.settings import get_settings
+    from amane.store import migrate
+    from amane.store.db import Database
+
+    db = Database(get_settings().database_url)
+    migrate.upgrade(db, revision)
+    err.print(f"database at revision {revision}: {db.dialect}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate down to REVISION (``base`` removes everything)."""
+    from amane.settings import get_settings
+    from amane.store import migrate
+    from amane.store.db import Database
+
+    migrate.downgrade(Database(get_settings().database_url), revision)
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+@app.command()
+def serve(host: str = "", port: int = 0, workers: int = 1) -> None:
+    """Serve the web app and the API."""
+    import uvicorn
+
+    from amane.settings import get_settings
+
+    s = get_settings()
+    uvicorn.run("amane.api.asgi:app", host=host or s.host, port=port or s.port, workers=workers,
+                log_level="info", proxy_headers=False)
+
+
+# -- demo ------------------------------------------------------------------------------------
+
+@demo_app.command("seed")
+def demo_seed(
+    persons: int = 20000, incidents: int = 100000, seed: int = 2026,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if records exist.")] = False,
+) -> None:
+    """Load the unit tree, demo users and generated demo records; print the demo accounts."""
+    from amane.demo.seed import seed_demo
+
+    svc = _services()
+    try:
+        seed_demo(svc, persons=persons, incidents=incidents, seed=seed, if_empty=if_empty, console=err)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+
+
+# -- units -----------------------------------------------------------------------------------
+
+@units_app.command("list")
+def units_list(as_json: JsonOpt = False) -> None:
+    """List the unit tree."""
+    svc = _services()
+    units = svc.units.all()
+    if as_json:
+        print(json.dumps([u.as_dict() for u in units], ensure_ascii=False, indent=1))
+        return
+    t = Table("code", "kind", "name (fr)", "name (ar)")
+    for u in units:
+        t.add_row(u.code, u.kind, "  " * u.depth + u.name_fr, u.name_ar)
+    out.print(t)
+
+
+@units_app.command("seed")
+def units_seed(path: Path | None = None) -> None:
+    """Create/update units from a YAML file (default: the packaged tree)."""
+    from amane.services.units import load_unit_specs
+
+    svc = _services()
+    try:
+        n = svc.units.seed(load_unit_specs(path))
+    except AmaneError as exc:
+        _fail(exc)
+    err.print(f"{n} units written")
+
+
+# -- users -----------------------------------------------------------------------------------
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    unit: Annotated[str, typer.Option(help="Unit code")],
+    roles: Annotated[str, typer.Option(help="Comma-separated roles")],
+    full_name: Annotated[str, typer.Option(help="Full name")],
+    service_number: Annotated[str, typer.Option(help="Service number")],
+    clearance: str = "unclassified",
+    language: str = "fr",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user. The password is read from standard input (one line)."""
+    password = sys.stdin.readline().rstrip("\n")
+    svc = _services()
+    try:
+        made = svc.users.create(Actor.system(), username=username, password=password,
+                                service_number=service_number, full_name=full_name, unit=unit,
+                                roles_=[r.strip() for r in roles.split(",") if r.strip()], clearance=clearance,
+                                language=language)
+    except AmaneError as exc:
+        _fail(exc)
+    from amane.services.auth import totp_uri
+
+    info = {**made.user.as_dict(), "totp_secret": made.totp_secret,
+            "totp_uri": totp_uri(made.totp_secret, made.user.username)}
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False))
+    else:
+        out.print(f"user [bold]{made.user.username}[/] created in {made.user.unit}; TOTP secret: "
+                  f"[bold]{made.totp_secret}[/]")
+
+
+@users_app.command("otp")
+def users_otp(username: str) -> None:
+    """Print the account's current one-time code (console access to the server only)."""
+    from amane.services.auth import totp_now
+
+    svc = _services()
+    try:
+        print(totp_now(svc.users.totp_secret(username)))
+    except AmaneError as exc:
+        _fail(exc)
+
+
+@users_app.command("list")
+def users_list(as_json: JsonOpt = False) -> None:
+    svc = _services()
+    users = svc.users.list(Actor.system())
+    if as_json:
+        print(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=1))
+        return
+    t = Table("username", "unit", "roles", "clearance")
+    for u in users:
+        t.add_row(u.username, u.unit, ",".join(u.roles), u.clearance)
+    out.print(t)
+
+
+# -- import / export -------------------------------------------------------------------------
+
+def _import(schema: str, path: Path, unit: str, classification: str, dry_run: bool, as_json: bool) -> None:
+    from amane.services.imports import read_rows
+
+    svc = _services()
+    try:
+        rows, digest = read_rows(path)
+        with _progress() as prog:
+            task = prog.add_task(f"{schema} <- {path.name}", total=len(rows))
+            report = svc.imports.import_rows(
+                Actor.system(), schema, rows, unit=unit, classification=classification, digest=digest,
+                source_name=path.name, dry_run=dry_run, progress=lambda n: prog.update(task, completed=n),
+            )
+            prog.update(task, completed=len(rows))
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    if report.errors:
+        if not as_json:
+            _fail(ValidationFailed(report.errors))
+        raise typer.Exit(2)
+    if not as_json:
+        verb = "checked" if dry_run else "imported"
+        err.print(f"{verb} {report.rows} rows: {report.created} created, {report.updated} updated, "
+                  f"{report.unchanged} unchanged")
+
+
+@import_app.command("persons")
+def import_persons(path: Path, unit: Annotated[str, typer.Option(help="Owner unit code")],
+                   classification: str = "unclassified", dry_run: bool = False, as_json: JsonOpt = False) -> None:
+    """Import persons. Columns: external_id, given_name, family_name, given_name_ar, family_name_ar,
+    father_name, mother_name, birth_date, birth_place, sex, national_id, phone (any subset, at least one name)."""
+    _import("Person", path, unit, classification, dry_run, as_json)
+
+
+@import_app.command("incidents")
+def import_incidents(path: Path, unit: Annotated[str, typer.Option(help="Owner unit code")],
+                     classification: str = "unclassified", dry_run: bool = False, as_json: JsonOpt = False) -> None:
+    """Import incidents. Columns: external_id, title, offence_category, occurred_from, occurred_to, region,
+    commune, address, lat, lon, narrative."""
+    _import("Incident", path, unit, classification, dry_run, as_json)
+
+
+@import_app.command("records")
+def import_records(schema: str, path: Path, unit: Annotated[str, typer.Option(help="Owner unit code")],
+                   classification: str = "unclassified", dry_run: bool = False, as_json: JsonOpt = False) -> None:
+    """Import records of any schema (columns = its properties)."""
+    _import(schema, path, unit, classification, dry_run, as_json)
+
+
+@app.command("export")
+def export(
+    schema: Annotated[str | None, typer.Option(help="Only this schema")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout)")] = None,
+    purpose: Annotated[str, typer.Option(help="Declared purpose (audited)")] = "",
+) -> None:
+    """Export records as JSON Lines (audited)."""
+    from amane.services import audit
+    from amane.services.imports import iter_export
+
+    svc = _services()
+    actor = Actor.system().with_request(purpose=purpose)
+    n = 0
+    fh = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        for rec in iter_export(svc.db, actor, schema):
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+    finally:
+        if output:
+            fh.close()
+    with svc.db.write() as s:
+        audit.append(s, [(actor, audit.AuditEvent("export", schema or "entity", "",
+                                                  details={"records": n, "file": str(output or "-")}))])
+    err.print(f"{n} records exported")
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOpt = False) -> None:
+    """Walk the hash chain; name the first altered or missing row. Exit 1 if broken."""
+    from amane.services.audit import verify
+
+    svc = _services()
+    checked, problem = verify(svc.db)
+    if as_json:
+        print(json.dumps({"checked": checked, "ok": problem is None,
+                          "seq": problem.seq if problem else None, "problem": problem.problem if problem else None}))
+    elif problem is None:
+        out.print(f"[green]audit chain intact[/]: {checked} records")
+    else:
+        err.print(f"[bold red]{problem}[/] ({checked} records verified before it)")
+    raise typer.Exit(0 if problem is None else 1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The use cases. Access policy and audit are applied here, once, for every read and write."""

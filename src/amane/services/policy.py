@@ -1,0 +1,62 @@
+"""Need-to-know, in one place.
+
+A user sees a record only if
+  1. the user holds ``records.read``;
+  2. the user's clearance covers the record's classification; and
+  3. the record is owned by, or shared with, a unit in the user's scope: the subtree of the
+     user's own unit, or every unit for users of national units.
+Everything that reads records (detail, list, count, search, export, history, relations)
+builds its query from :func:`visible_entities`; nothing else decides visibility. Objects
+outside the rule behave exactly like missing ones (``NotFound``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+
+from amane.services.context import Actor
+from amane.store.tables import AuditRecord, Entity, EntityShare, Unit
+
+
+def in_scope_units(actor: Actor) -> ColumnElement[bool]:
+    """Clause on ``Unit``: the unit is inside the actor's scope."""
+    if actor.national:
+        return true()
+    return Unit.path.startswith(actor.unit_path, autoescape=True)
+
+
+def visible_entities(actor: Actor, *, capability: str = "records.read") -> ColumnElement[bool]:
+    """Clause on ``Entity`` selecting exactly the records the actor may see."""
+    if not actor.can(capability):
+        return false()
+    clauses: list[ColumnElement[bool]] = [
+        Entity.deleted_at.is_(None),
+        Entity.classification <= actor.clearance,
+    ]
+    if not actor.national:
+        owned = Entity.owner_unit_id.in_(select(Unit.id).where(in_scope_units(actor)))
+        shared = exists(
+            select(EntityShare.entity_id)
+            .join(Unit, Unit.id == EntityShare.unit_id)
+            .where(EntityShare.entity_id == Entity.id, in_scope_units(actor))
+        )
+        clauses.append(or_(owned, shared))
+    return and_(*clauses)
+
+
+def unit_in_scope(actor: Actor, unit: Unit) -> bool:
+    """Whether ``unit`` is inside the actor's scope (for choosing an owner unit)."""
+    return actor.national or unit.path.startswith(actor.unit_path)
+
+
+def can_see_unit_path(actor: Actor, path: str) -> bool:
+    return actor.national or path.startswith(actor.unit_path)
+
+
+def visible_audit(actor: Actor) -> ColumnElement[bool]:
+    """Auditors see the audit records of users whose unit is in their scope."""
+    if not actor.can("audit.read"):
+        return false()
+    if actor.national:
+        return true()
+    return AuditRecord.unit_code.in_(select(Unit.code).where(in_scope_units(actor)))
