@@ -13,12 +13,14 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from amane.model.errors import ValidationFailed
@@ -30,8 +32,9 @@ from amane.services.entities import new_id
 from amane.services.errors import FieldError
 from amane.services.policy import unit_in_scope, visible_entities
 from amane.services.roles import clearance_level
+from amane.store.bulk import insert_rows
 from amane.store.db import Database
-from amane.store.tables import Entity, EntityKey, EntityRef, EntityVersion, Unit
+from amane.store.tables import Entity, EntityKey, EntityRef, Unit
 from amane.store.types import utcnow
 
 #: Separator of several values in one CSV cell (for properties that take several values).
@@ -39,6 +42,10 @@ MULTI_SEP = "|"
 #: Columns that are about the record, not properties of its schema.
 META_COLUMNS = ("external_id", "classification", "owner_unit")
 CHUNK = 900
+ENTITY_COLUMNS = ("id", "schema", "data", "caption", "owner_unit_id", "classification", "version", "external_id",
+                  "created_at", "created_by", "updated_at", "updated_by", "deleted_at")
+VERSION_COLUMNS = ("entity_id", "version", "op", "data", "owner_unit_id", "classification", "changed_at",
+                   "changed_by", "reason")
 
 
 @dataclass
@@ -138,6 +145,55 @@ def content_id(schema: str, data: dict[str, Any]) -> str:
     return "sha1:" + hashlib.sha1(blob).hexdigest()
 
 
+#: Batches at least this large are validated in several processes.
+PARALLEL_MIN_ROWS = 4000
+PARALLEL_CHUNK = 2000
+
+
+@dataclass
+class _PrepareContext:
+    schema: EntitySchema
+    unit: Unit
+    default_classification: int
+    actor: Actor
+    units_by_code: dict[str, Unit] | None
+
+    def one(self, row: Row) -> Prepared | list[FieldError]:
+        where = f"row {row.line}"
+        schema = self.schema
+        try:
+            data = schema.validate(_to_data(schema, row.values))
+        except ValidationFailed as exc:
+            return [FieldError(f"{where}.{e.field.removeprefix('data.')}", e.rule, e.message) for e in exc.errors]
+        level = self.default_classification
+        if "classification" in row.values:
+            try:
+                level = clearance_level(str(row.values["classification"]))
+            except ValueError as exc:
+                return [FieldError(f"{where}.classification", "classification.unknown", str(exc))]
+            if level > self.actor.clearance:
+                return [FieldError(f"{where}.classification", "classification.above_clearance",
+                                   "above your own clearance")]
+        row_unit: Unit | None = self.unit
+        if "owner_unit" in row.values and self.units_by_code is not None:
+            row_unit = self.units_by_code.get(str(row.values["owner_unit"]).upper())
+            if row_unit is None or not unit_in_scope(self.actor, row_unit):
+                return [FieldError(f"{where}.owner_unit", "unit.unknown", "unknown unit code")]
+        assert row_unit is not None
+        ext = str(row.values.get("external_id") or content_id(schema.name, data))[:128]
+        return Prepared(row.line, ext, row_unit.id, level, data, schema.caption(data)[:300],
+                        schema.keys(data), schema.references(data))
+
+
+_CTX: _PrepareContext | None = None
+
+
+def _prepare_chunk(rows: list[Row]) -> list[Prepared | list[FieldError]]:
+    """Runs in a forked worker process; the context was inherited from the parent."""
+    assert _CTX is not None
+    return [_CTX.one(r) for r in rows]
+
+
 class ImportService:
     def __init__(self, db: Database, registry: Registry) -> None:
         self.db = db
@@ -145,46 +201,60 @@ class ImportService:
 
     # -- validation ----------------------------------------------------------------------
 
-    def prepare(
-        self, schema: EntitySchema, rows: Iterable[Row], *, unit: Unit, default_classification: int,
-        actor: Actor, units_by_code: dict[str, Unit] | None = None,
-    ) -> tuple[list[Prepared], list[FieldError]]:
-        out: list[Prepared] = []
-        errors: list[FieldError] = []
-        seen: dict[tuple[int, str], int] = {}
-        for row in rows:
-            where = f"row {row.line}"
+    def prepare_chunks(
+        self, schema: EntitySchema, rows: list[Row], *, unit: Unit, default_classification: int,
+        actor: Actor, units_by_code: dict[str, Unit] | None = None, workers: int | None = None,
+    ) -> Iterator[list[Prepared | list[FieldError]]]:
+        """Validate and normalise rows chunk by chunk, in file order. Large batches are validated
+        by several processes (validation is CPU-bound Python) while the caller writes earlier chunks."""
+        ctx = _PrepareContext(schema, unit, default_classification, actor, units_by_code)
+        if workers is None:
+            # an embedded database shares nothing; a database server on the same host needs a core
+            cpus = os.cpu_count() or 1
+            workers = min(4, cpus if self.db.is_sqlite else cpus // 2)
+        chunks = [rows[i : i + PARALLEL_CHUNK] for i in range(0, len(rows), PARALLEL_CHUNK)]
+        if workers > 1 and len(rows) >= PARALLEL_MIN_ROWS and "fork" in mp.get_all_start_methods():
+            global _CTX
+            _CTX = ctx
             try:
-                data = schema.validate(_to_data(schema, row.values))
-            except ValidationFailed as exc:
-                errors += [FieldError(f"{where}.{e.field.removeprefix('data.')}", e.rule, e.message) for e in exc.errors]
+                # forked workers only validate: they never touch the parent's database connections
+                with mp.get_context("fork").Pool(workers) as pool:
+                    yield from pool.imap(_prepare_chunk, chunks)
+            finally:
+                _CTX = None
+        else:
+            for chunk in chunks:
+                yield [ctx.one(row) for row in chunk]
+
+    @staticmethod
+    def dedupe(results: list[Prepared | list[FieldError]], seen: dict[tuple[int, str], int],
+               errors: list[FieldError]) -> list[Prepared]:
+        """Drop rows that failed (their errors go to ``errors``) and repeated external ids."""
+        out: list[Prepared] = []
+        for res in results:
+            if isinstance(res, list):
+                errors += res
                 continue
-            level = default_classification
-            if "classification" in row.values:
-                try:
-                    level = clearance_level(str(row.values["classification"]))
-                except ValueError as exc:
-                    errors.append(FieldError(f"{where}.classification", "classification.unknown", str(exc)))
-                    continue
-                if level > actor.clearance:
-                    errors.append(FieldError(f"{where}.classification", "classification.above_clearance",
-                                             "above your own clearance"))
-                    continue
-            row_unit = unit
-            if "owner_unit" in row.values and units_by_code is not None:
-                row_unit = units_by_code.get(str(row.values["owner_unit"]).upper())  # type: ignore[assignment]
-                if row_unit is None or not unit_in_scope(actor, row_unit):
-                    errors.append(FieldError(f"{where}.owner_unit", "unit.unknown", "unknown unit code"))
-                    continue
-            ext = str(row.values.get("external_id") or content_id(schema.name, data))[:128]
-            key = (row_unit.id, ext)
+            key = (res.unit_id, res.external_id)
             if key in seen:
-                errors.append(FieldError(f"{where}.external_id", "external_id.duplicate",
-                                         f"external id '{ext}' already used on row {seen[key]}"))
+                errors.append(FieldError(f"row {res.line}.external_id", "external_id.duplicate",
+                                         f"external id '{res.external_id}' already used on row {seen[key]}"))
                 continue
-            seen[key] = row.line
-            out.append(Prepared(row.line, ext, row_unit.id, level, data, schema.caption(data)[:300],
-                                schema.keys(data), schema.references(data)))
+            seen[key] = res.line
+            out.append(res)
+        return out
+
+    def prepare(
+        self, schema: EntitySchema, rows: list[Row], *, unit: Unit, default_classification: int,
+        actor: Actor, units_by_code: dict[str, Unit] | None = None, workers: int | None = None,
+    ) -> tuple[list[Prepared], list[FieldError]]:
+        """Validate every row; returns the good rows and every error."""
+        seen: dict[tuple[int, str], int] = {}
+        errors: list[FieldError] = []
+        out: list[Prepared] = []
+        for part in self.prepare_chunks(schema, rows, unit=unit, default_classification=default_classification,
+                                        actor=actor, units_by_code=units_by_code, workers=workers):
+            out += self.dedupe(part, seen, errors)
         return out, errors
 
     # -- writing -------------------------------------------------------------------------
@@ -214,7 +284,8 @@ class ImportService:
             for prop, r in it.refs:
                 target = ext_map.get(r[4:], "") if r.startswith("ext:") else (r if r in known_direct else "")
                 if not target:
-                    errors.append(FieldError(f"row {it.line}.{prop}", "reference.unknown", f"no record '{r}' to link to"))
+                    errors.append(FieldError(f"row {it.line}.{prop}", "reference.unknown",
+                                             f"no record '{r}' to link to"))
                     continue
                 it.data[prop] = target
                 new_refs.append((prop, target))
@@ -242,26 +313,20 @@ class ImportService:
                     Entity.external_id.in_(exts[i : i + CHUNK]),
                 )):
                     existing[(unit_id, e.external_id or "")] = e
-        ent_rows: list[dict[str, Any]] = []
-        ver_rows: list[dict[str, Any]] = []
-        key_rows: list[dict[str, Any]] = []
-        ref_rows: list[dict[str, Any]] = []
+        ent_rows: list[tuple[Any, ...]] = []
+        ver_rows: list[tuple[Any, ...]] = []
+        key_rows: list[tuple[Any, ...]] = []
+        ref_rows: list[tuple[Any, ...]] = []
+        uid = actor.user_id
         done = 0
         for it in items:
             old = existing.get((it.unit_id, it.external_id))
             if old is None:
                 eid = new_id()
-                ent_rows.append({
-                    "id": eid, "schema": schema.name, "data": it.data, "caption": it.caption,
-                    "owner_unit_id": it.unit_id, "classification": it.classification, "version": 1,
-                    "external_id": it.external_id, "created_at": now, "created_by": actor.user_id,
-                    "updated_at": now, "updated_by": actor.user_id, "deleted_at": None,
-                })
-                ver_rows.append({
-                    "entity_id": eid, "version": 1, "op": "create", "data": it.data, "owner_unit_id": it.unit_id,
-                    "classification": it.classification, "changed_at": now, "changed_by": actor.user_id,
-                    "reason": reason,
-                })
+                blob = json.dumps(it.data, ensure_ascii=False, separators=(",", ":"))
+                ent_rows.append((eid, schema.name, blob, it.caption, it.unit_id, it.classification, 1,
+                                 it.external_id, now, uid, now, uid, None))
+                ver_rows.append((eid, 1, "create", blob, it.unit_id, it.classification, now, uid, reason))
                 report.created += 1
             elif old.data == it.data and old.classification == it.classification and old.deleted_at is None:
                 ext_map[it.external_id] = old.id
@@ -272,19 +337,16 @@ class ImportService:
                 version = old.version + 1
                 s.execute(update(Entity).where(Entity.id == eid).values(
                     data=it.data, caption=it.caption, classification=it.classification, version=version,
-                    updated_at=now, updated_by=actor.user_id, deleted_at=None,
+                    updated_at=now, updated_by=uid, deleted_at=None,
                 ))
                 s.execute(EntityKey.__table__.delete().where(EntityKey.entity_id == eid))
                 s.execute(EntityRef.__table__.delete().where(EntityRef.entity_id == eid))
-                ver_rows.append({
-                    "entity_id": eid, "version": version, "op": "update", "data": it.data,
-                    "owner_unit_id": it.unit_id, "classification": it.classification, "changed_at": now,
-                    "changed_by": actor.user_id, "reason": reason,
-                })
+                blob = json.dumps(it.data, ensure_ascii=False, separators=(",", ":"))
+                ver_rows.append((eid, version, "update", blob, it.unit_id, it.classification, now, uid, reason))
                 report.updated += 1
             ext_map[it.external_id] = eid
-            key_rows += [{"entity_id": eid, "kind": k, "value": v[:200]} for k, v in dict.fromkeys(it.keys)]
-            ref_rows += [{"entity_id": eid, "prop": p, "ref_id": r} for p, r in dict.fromkeys(it.refs)]
+            key_rows += [(eid, k, v[:200]) for k, v in dict.fromkeys(it.keys)]
+            ref_rows += [(eid, p, r) for p, r in dict.fromkeys(it.refs)]
             done += 1
             if len(ent_rows) >= 5000:
                 self._flush(s, ent_rows, ver_rows, key_rows, ref_rows)
@@ -295,25 +357,23 @@ class ImportService:
             progress(done)
 
     @staticmethod
-    def _flush(s: Session, ents: list[dict[str, Any]], vers: list[dict[str, Any]], keys: list[dict[str, Any]],
-               refs: list[dict[str, Any]]) -> None:
-        if ents:
-            s.execute(insert(Entity.__table__), ents)
-        if vers:
-            s.execute(insert(EntityVersion.__table__), vers)
-        if keys:
-            s.execute(insert(EntityKey.__table__), keys)
-        if refs:
-            s.execute(insert(EntityRef.__table__), refs)
+    def _flush(s: Session, ents: list[tuple[Any, ...]], vers: list[tuple[Any, ...]], keys: list[tuple[Any, ...]],
+               refs: list[tuple[Any, ...]]) -> None:
+        insert_rows(s, "entities", ENTITY_COLUMNS, ents)
+        insert_rows(s, "entity_versions", VERSION_COLUMNS, vers)
+        insert_rows(s, "entity_keys", ("entity_id", "kind", "value"), keys)
+        insert_rows(s, "entity_refs", ("entity_id", "prop", "ref_id"), refs)
         for lst in (ents, vers, keys, refs):
             lst.clear()
 
     def import_rows(
-        self, actor: Actor, schema_name: str, rows: list[Row], *, unit: str, classification: str = "unclassified",
-        digest: str = "", source_name: str = "", progress: Callable[[int], None] | None = None,
-        dry_run: bool = False,
+        self, actor: Actor, schema_name: str, rows: list[Row], *, unit: str,
+        classification: str = "unclassified", digest: str = "", source_name: str = "",
+        progress: Callable[[int], None] | None = None, dry_run: bool = False,
     ) -> ImportReport:
-        """Validate all rows, then write all of them or none. Errors are in the report."""
+        """Validate every row and write all of them or none (one transaction). Validation of later
+        chunks overlaps with writing earlier ones; the first error stops writing, validation goes
+        on to report every error, and the transaction is rolled back. Errors are in the report."""
         actor.require("records.import")
         schema = self.registry.get(schema_name)
         report = ImportReport(schema=schema.name, rows=len(rows), digest=digest)
@@ -326,20 +386,37 @@ class ImportService:
             if owner is None or not unit_in_scope(actor, owner):
                 raise ValidationFailed([FieldError("unit", "unit.unknown", f"unknown unit code '{unit}'")])
             units = {u.code: u for u in s.scalars(select(Unit))}
-        items, errors = self.prepare(schema, rows, unit=owner, default_classification=level, actor=actor,
+        chunks = self.prepare_chunks(schema, rows, unit=owner, default_classification=level, actor=actor,
                                      units_by_code=units)
-        if errors or dry_run:
+        errors: list[FieldError] = []
+        seen: dict[tuple[int, str], int] = {}
+        ext_map: dict[str, str] = {}
+        done = 0
+        try:
+            with self.db.write() as s:
+                for part in chunks:
+                    items = self.dedupe(part, seen, errors)
+                    done += len(part)
+                    if not errors and not dry_run:
+                        self.write(s, actor, schema, items, report, ext_map=ext_map,
+                                   reason=f"import {source_name} sha256:{digest[:16]}")
+                    if progress:
+                        progress(done)
+                if errors or dry_run:
+                    raise _RollBack()
+                audit.append(s, [(actor, AuditEvent(
+                    "import", schema.name, owner.code,
+                    details={"file": source_name, "sha256": digest, "rows": report.rows,
+                             "created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+                ))])
+        except _RollBack:
+            report.created = report.updated = report.unchanged = 0
             report.errors = errors
-            return report
-        with self.db.write() as s:
-            self.write(s, actor, schema, items, report, reason=f"import {source_name} sha256:{digest[:16]}",
-                       progress=progress)
-            audit.append(s, [(actor, AuditEvent(
-                "import", schema.name, owner.code,
-                details={"file": source_name, "sha256": digest, "rows": report.rows, "created": report.created,
-                         "updated": report.updated, "unchanged": report.unchanged},
-            ))])
         return report
+
+
+class _RollBack(Exception):
+    """Leaves the import's transaction without committing anything."""
 
 
 def iter_export(db: Database, actor: Actor, schema: str | None, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
