@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from amane.services import audit
-from amane.services.audit import AuditEvent, verify
+from amane.services.audit import verify
 from amane.services.context import Actor
 from amane.services.entities import ListQuery
 from amane.services.errors import AuditUnavailable

@@ -38,7 +38,7 @@ class TokenOut(BaseModel):
 def login(body: LoginIn, request: Request, svc: Services = Svc) -> TokenOut:
     """Exchange name + password + one-time code for a bearer token (valid 12 hours)."""
     user = svc.auth.authenticate(body.username, body.password, body.otp, source=client_address(request))
-    days = svc.settings.session_absolute_s / 86400
+    days = svc.settings.session_absolute_s / 86400.0
     return TokenOut(token=svc.auth.create_token(user.id, "login", days=days), expires_in_days=days)
 
 

@@ -133,7 +133,7 @@ def units_list(as_json: JsonOpt = False) -> None:
 
 
 @units_app.command("seed")
-def units_seed(path: Path | None = None) -> None:
+def units_seed(path: Annotated[Path | None, typer.Option("--path", help="YAML file")] = None) -> None:
     """Create/update units from a YAML file (default: the packaged tree)."""
     from amane.services.units import load_unit_specs
 

@@ -139,11 +139,15 @@ def load_records(svc: Services, records: Any, *, console: Console | None = None,
             report = ImportReport(schema=name, rows=len(rows))
             with svc.db.write() as s:
                 svc.imports.write(s, actor, schema, items, report, reason="demo seed", ext_map=ext_map,
-                                  progress=lambda k, t=task: progress.update(t, completed=k))
+                                  progress=_advance(progress, task))
                 audit.append(s, [(actor, AuditEvent("import", name, "demo", details=report.as_dict()))])
             progress.update(task, completed=len(rows))
             counts[name] = report.created + report.updated + report.unchanged
     return counts
+
+
+def _advance(progress: Progress, task: Any) -> Any:
+    return lambda k: progress.update(task, completed=k)
 
 
 def seed_demo(svc: Services, *, persons: int = 20000, incidents: int = 100000, seed: int = 2026,

@@ -206,7 +206,7 @@ class AuthService:
 
     # -- API tokens ----------------------------------------------------------------------
 
-    def create_token(self, user_id: int, name: str, *, days: int = 90) -> str:
+    def create_token(self, user_id: int, name: str, *, days: float = 90) -> str:
         token = "amn_" + secrets.token_urlsafe(32)
         with self.db.write() as s:
             s.add(

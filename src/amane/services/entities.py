@@ -7,6 +7,7 @@ and the audit record in one transaction.
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import time
 from collections.abc import Mapping
@@ -309,7 +310,7 @@ class EntityService:
         self._audit_read(actor, AuditEvent("count", query.schema or "entity", "", details={"terms": query.terms()}))
         return total
 
-    def history(self, actor: Actor, eid: str) -> list[VersionView]:
+    def history(self, actor: Actor, eid: str) -> builtins.list[VersionView]:
         with self.db.read() as s:
             self._load_visible(s, actor, eid)
             rows = s.execute(
@@ -327,7 +328,7 @@ class EntityService:
         self._audit_read(actor, AuditEvent("history", "entity", eid))
         return out
 
-    def relations(self, actor: Actor, eid: str) -> list[EntityView]:
+    def relations(self, actor: Actor, eid: str) -> builtins.list[EntityView]:
         """Visible relation records that reference ``eid``, and visible records they link to."""
         with self.db.read() as s:
             self._load_visible(s, actor, eid)
@@ -381,7 +382,8 @@ class EntityService:
                     Entity.schema == schema.name, Entity.owner_unit_id == unit.id, Entity.external_id == external_id
                 ))
                 if dup is not None:
-                    raise Conflict("a record with this external id exists", field="external_id", rule="external_id.taken")
+                    raise Conflict("a record with this external id exists", field="external_id",
+                                   rule="external_id.taken")
             e = Entity(
                 id=new_id(), schema=schema.name, data=clean, caption=schema.caption(clean)[:300],
                 owner_unit_id=unit.id, classification=level, version=1, external_id=external_id or None,

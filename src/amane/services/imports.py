@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from amane.model.errors import ValidationFailed
@@ -268,6 +268,8 @@ class ImportService:
             for eid, ext in s.execute(
                 select(Entity.id, Entity.external_id).where(Entity.external_id.in_(chunk), visible_entities(actor))
             ):
+                if ext is None:
+                    continue
                 if ext in ext_map and ext_map[ext] != eid:
                     ext_map[ext] = ""  # ambiguous
                 else:
@@ -339,8 +341,8 @@ class ImportService:
                     data=it.data, caption=it.caption, classification=it.classification, version=version,
                     updated_at=now, updated_by=uid, deleted_at=None,
                 ))
-                s.execute(EntityKey.__table__.delete().where(EntityKey.entity_id == eid))
-                s.execute(EntityRef.__table__.delete().where(EntityRef.entity_id == eid))
+                s.execute(delete(EntityKey).where(EntityKey.entity_id == eid))
+                s.execute(delete(EntityRef).where(EntityRef.entity_id == eid))
                 blob = json.dumps(it.data, ensure_ascii=False, separators=(",", ":"))
                 ver_rows.append((eid, version, "update", blob, it.unit_id, it.classification, now, uid, reason))
                 report.updated += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -177,7 +178,7 @@ class UserService:
             return _view(row[0], row[1])
 
     def update_access(
-        self, actor: Actor, username: str, *, roles_: list[str] | None = None,
+        self, actor: Actor, username: str, *, roles_: builtins.list[str] | None = None,
         clearance: str | None = None, active: bool | None = None,
     ) -> UserView:
         """Change roles, clearance or the active flag: a permission change, audited."""
@@ -195,7 +196,8 @@ class UserService:
             except ValueError as exc:
                 errs.append(FieldError("clearance", "clearance.unknown", str(exc)))
             if level is not None and level > actor.clearance:
-                errs.append(FieldError("clearance", "clearance.above_own", "you cannot grant a clearance above your own"))
+                errs.append(FieldError("clearance", "clearance.above_own",
+                                       "you cannot grant a clearance above your own"))
         if errs:
             raise ValidationFailed(errs)
         with self.db.write() as s:

@@ -44,9 +44,9 @@ def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list
                     lst[i] = memo[v]
                 fixed.append(tuple(lst))
             rows = fixed
-        conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
     elif dialect == "postgresql":
-        raw = conn.connection.dbapi_connection
+        raw: Any = conn.connection.dbapi_connection
         assert raw is not None
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for r in rows:

@@ -64,11 +64,10 @@ class Database:
             kwargs["max_overflow"] = 20
             kwargs["pool_pre_ping"] = True
         self.engine = create_engine(self.url, **kwargs)
+        self.write_engine: Engine = self.engine
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)
             self.write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        else:
-            self.write_engine = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 
