@@ -115,3 +115,28 @@ def test_openapi_served(api: Any) -> None:
     client, _ = api
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/entities/{eid}" in spec["paths"]
+
+
+def test_units_admin_only(world: Any) -> None:
+    client = TestClient(create_app(world.svc, web=False))
+
+    def token(unit: str, role: str) -> dict[str, str]:
+        name = world.username(unit, role)
+        r = client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD,
+                                                    "otp": pyotp.TOTP(world.secrets[name]).now()})
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    new = {"code": "STA2", "parent": "PROVA", "kind": "station", "name_ar": "مفوضية أ2",
+           "name_fr": "Commissariat A2", "name_en": "Station A2"}
+    assert client.post("/api/v1/units", headers=token("REGA", "unit_chief"), json=new).status_code == 403
+    admin = token("REGA", "administrator")
+    r = client.post("/api/v1/units", headers=admin, json={**new, "kind": "castle"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "unit.kind"
+    r = client.post("/api/v1/units", headers=admin, json=new)
+    assert r.status_code == 201 and r.json()["parent"] == "PROVA"
+    # an administrator of region A cannot add units under region B
+    r = client.post("/api/v1/units", headers=admin, json={**new, "code": "STB2", "parent": "STB"})
+    assert r.status_code == 422
+    r = client.patch("/api/v1/units/STA2", headers=admin, json={"name_fr": "Commissariat Hay Riad"})
+    assert r.status_code == 200 and r.json()["name_fr"] == "Commissariat Hay Riad"
+    assert client.patch("/api/v1/units/STB", headers=admin, json={"name_fr": "X"}).status_code == 404

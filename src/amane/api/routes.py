@@ -61,6 +61,12 @@ def get_unit(code: str, svc: Services = Svc, actor: Actor = Who) -> dict[str, An
     return svc.units.get(code.upper()).as_dict()
 
 
+@router.post("/units", status_code=201, tags=["units"])
+def create_unit(body: dict[str, Any], svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    """Add a unit (administrators): code, parent, kind, name_ar, name_fr, name_en."""
+    return svc.units.create(actor, body).as_dict()
+
+
 @router.patch("/units/{code}", tags=["units"])
 def patch_unit(code: str, body: dict[str, Any], svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
     return svc.units.update(actor, code.upper(), body).as_dict()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from amane.services import audit
 from amane.services.context import Actor
-from amane.services.errors import FieldError, NotFound, ValidationFailed
+from amane.services.errors import Conflict, FieldError, NotFound, ValidationFailed
 from amane.store.db import Database
 from amane.store.tables import Unit
 from amane.store.types import utcnow
@@ -137,6 +137,33 @@ class UnitService:
             parent = s.get(Unit, u.parent_id) if u.parent_id else None
             return _view(u, {parent.id: parent.code} if parent else {})
 
+    def create(self, actor: Actor, spec: dict[str, Any]) -> UnitView:
+        """Add a unit under an existing parent (administrators)."""
+        actor.require("units.manage")
+        allowed = {"code", "parent", "kind", "name_ar", "name_fr", "name_en", "region", "province", "commune"}
+        errs = [FieldError(k, "property.unknown", f"'{k}' is not a unit field") for k in spec if k not in allowed]
+        errs += _validate_unit(spec, "unit")
+        if not spec.get("parent"):
+            errs.append(FieldError("unit.parent", "property.required", "a new unit needs a parent unit"))
+        if errs:
+            raise ValidationFailed(errs)
+        with self.db.write() as s:
+            if s.scalar(select(Unit.id).where(Unit.code == spec["code"])) is not None:
+                raise Conflict("this unit code is taken", field="code", rule="unit.code_taken")
+            parent = s.scalar(select(Unit).where(Unit.code == spec["parent"], Unit.active.is_(True)))
+            if parent is None or not (actor.national or parent.path.startswith(actor.unit_path)):
+                raise ValidationFailed([FieldError("unit.parent", "unit.unknown", f"unknown unit '{spec['parent']}'")])
+            u = Unit(code=spec["code"], parent_id=parent.id, kind=spec["kind"], name_ar=spec["name_ar"].strip(),
+                     name_fr=spec["name_fr"].strip(), name_en=spec["name_en"].strip(),
+                     national=spec["kind"] in NATIONAL_KINDS, region=spec.get("region") or parent.region,
+                     province=spec.get("province") or parent.province, commune=spec.get("commune"), path="/")
+            s.add(u)
+            s.flush()
+            u.path = f"{parent.path}{u.id}/"
+            u.depth = parent.depth + 1
+            audit.append(s, [(actor, audit.AuditEvent("create", "unit", u.code, details={"parent": parent.code}))])
+        return self.get(spec["code"])
+
     def update(self, actor: Actor, code: str, changes: dict[str, Any]) -> UnitView:
         """Rename or re-describe a unit (administrators). Moving units is not offered here."""
         actor.require("units.manage")
@@ -151,7 +178,7 @@ class UnitService:
             raise ValidationFailed(errs)
         with self.db.write() as s:
             u = s.scalar(select(Unit).where(Unit.code == code))
-            if u is None:
+            if u is None or not (actor.national or u.path.startswith(actor.unit_path)):
                 raise NotFound("unit", code)
             for k, v in changes.items():
                 setattr(u, k, v if k == "active" else str(v).strip())
