@@ -12,7 +12,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy import func, select
 
 from amane.services import audit
@@ -50,8 +49,9 @@ def demo_accounts(svc: Services) -> list[dict[str, Any]]:
     lab = next((u for u in units if u.kind == "lab"), dpj)
     casa = _pick(units, kind="regional_service", region="06")
     rabat = _pick(units, kind="regional_service", region="04")
-    casa_station = _under(units, casa, "station")
-    rabat_station = _under(units, rabat, "station")
+    by_code = {u.code: u for u in units}
+    casa_station = _under(units, by_code.get("CASA", casa), "station")
+    rabat_station = _under(units, by_code.get("RABAT", rabat), "station")
     return [
         {"username": "admin", "role": "administrator", "unit": hq.code, "clearance": "secret",
          "full_name": "Administrateur système"},
@@ -87,17 +87,18 @@ def create_demo_users(svc: Services) -> None:
 
 
 def print_accounts(svc: Services, console: Console) -> None:
-    t = Table(title=f"Demo accounts (password for all: {DEMO_PASSWORD})")
-    for col in ("username", "role", "unit", "clearance", "TOTP secret"):
-        t.add_column(col)
+    """Plain lines (never truncated): the secrets must be copyable."""
+    console.print(f"\n[bold]Demo accounts[/] (password for all: [bold]{DEMO_PASSWORD}[/])", soft_wrap=True)
+    users = {u.username: u for u in svc.users.list(Actor.system())}
     for acc in demo_accounts(svc):
-        try:
-            secret = svc.users.totp_secret(acc["username"])
-        except Exception:  # noqa: BLE001
+        u = users.get(acc["username"])
+        if u is None:
             continue
-        t.add_row(acc["username"], acc["role"], acc["unit"], acc["clearance"], secret)
-    console.print(t)
-    console.print("Current one-time code for an account: [bold]amane users otp USERNAME[/]")
+        secret = svc.users.totp_secret(u.username)
+        console.print(f"  {u.username:<20} {','.join(u.roles):<15} {u.unit:<16} {u.clearance:<13} "
+                      f"TOTP secret {secret}", soft_wrap=True, highlight=False)
+    console.print("One-time code for an account (on this server's console): "
+                  "[bold].venv/bin/amane users otp USERNAME[/]\n", soft_wrap=True)
 
 
 def load_records(svc: Services, records: Any, *, console: Console | None = None, total: int = 0) -> dict[str, int]:
