@@ -42,9 +42,10 @@ test: install browser-deps
 	$(BIN)/python -m pytest -q
 
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian chromium for browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "WARNING: could not install chromium; browser tests will fail"; }
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-core >/dev/null 2>&1; } || { \
+	  echo "installing Debian chromium and Arabic fonts for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null) \
+	  || echo "WARNING: could not install chromium; the browser test will fail"; }
 
 check: install
 	$(BIN)/ruff check src tests bench scripts
