@@ -21,7 +21,6 @@ from amane.services.container import Services
 from amane.services.context import Actor
 from amane.settings import Settings
 from amane.store import migrate
-from amane.store.db import Database
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct-horse-battery-9"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from amane.services.container import Services
 from amane.services.context import Actor
@@ -49,8 +50,20 @@ def optional_actor(request: Request) -> Actor | None:
     return actor
 
 
-def current_actor(request: Request) -> Actor:
-    actor = optional_actor(request)
+async def services_dep(request: Request) -> Services:
+    """``services`` as an async dependency (no thread hop)."""
+    return services(request)
+
+
+async def current_actor(request: Request) -> Actor:
+    """Async on purpose: a bearer token is resolved from a short-lived in-process cache, so this
+    runs on the event loop instead of costing a thread hop per request. A cache miss or a browser
+    session reads the database in the thread pool."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer ") and request.app.state.services.auth.cached(auth[7:].strip()):
+        actor = optional_actor(request)
+    else:
+        actor = await run_in_threadpool(optional_actor, request)
     if actor is None:
         raise HTTPException(401, "sign in first (bearer token or session)")
     return actor

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from amane.api.deps import client_address, current_actor, services
+from amane.api.deps import client_address, current_actor, services_dep
 from amane.services.audit_log import AuditQuery
 from amane.services.container import Services
 from amane.services.context import Actor
@@ -18,7 +19,7 @@ from amane.services.roles import CLEARANCE_LABELS, roles
 
 router = APIRouter(prefix="/api/v1")
 
-Svc = Depends(services)
+Svc = Depends(services_dep)
 Who = Depends(current_actor)
 
 
@@ -40,6 +41,15 @@ def login(body: LoginIn, request: Request, svc: Services = Svc) -> TokenOut:
     user = svc.auth.authenticate(body.username, body.password, body.otp, source=client_address(request))
     days = svc.settings.session_absolute_s / 86400.0
     return TokenOut(token=svc.auth.create_token(user.id, "login", days=days), expires_in_days=days)
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"])
+def logout(request: Request, svc: Services = Svc, actor: Actor = Who) -> Response:
+    """Revoke the bearer token used for this request."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        svc.auth.revoke_token(auth[7:].strip())
+    return Response(status_code=204)
 
 
 @router.get("/auth/me", tags=["auth"])
@@ -204,11 +214,12 @@ def create_entity(body: EntityIn, response: Response, svc: Services = Svc, actor
     return view.as_dict()
 
 
-@router.get("/entities/{eid}", tags=["entities"])
-def get_entity(eid: str, response: Response, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+@router.get("/entities/{eid}", tags=["entities"], response_model=None)
+def get_entity(eid: str, svc: Services = Svc, actor: Actor = Who) -> JSONResponse:
+    """One record (JSON), with its version as ETag."""
     view = svc.entities.get(actor, eid)
-    response.headers["ETag"] = f'"{view.version}"'
-    return view.as_dict()
+    # rendered directly: the generic encoder costs more than the query on this hot path
+    return JSONResponse(view.as_dict(), headers={"ETag": f'"{view.version}"'})
 
 
 def _update(eid: str, body: EntityUpdate, if_match: str | None, partial: bool, svc: Services,

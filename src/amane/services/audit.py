@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from amane.services.context import Actor
 from amane.services.errors import AuditUnavailable
+from amane.store.bulk import insert_rows
 from amane.store.db import Database
 from amane.store.tables import AuditHead, AuditRecord
 from amane.store.types import utcnow
@@ -69,6 +70,9 @@ HASHED_FIELDS = (
 )
 
 
+AUDIT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+
+
 def _row(actor: Actor, ev: AuditEvent, at: datetime) -> dict[str, Any]:
     return {
         "at": at.replace(microsecond=at.microsecond),
@@ -85,11 +89,13 @@ def _row(actor: Actor, ev: AuditEvent, at: datetime) -> dict[str, Any]:
     }
 
 
-def append(session: Session, items: Iterable[tuple[Actor, AuditEvent]]) -> list[int]:
+_HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+_HEAD_UPDATE = update(AuditHead).where(AuditHead.id == 1).values(seq=bindparam("s"), hash=bindparam("h"))
+
+
+def append(session: Session | Connection, items: Iterable[tuple[Actor, AuditEvent]]) -> list[int]:
     """Append records to the chain inside the caller's transaction. Returns their seqs."""
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-    ).one()
+    head = session.execute(_HEAD_FOR_UPDATE).one()
     seq, prev = int(head.seq), str(head.hash)
     rows: list[dict[str, Any]] = []
     now = utcnow()
@@ -102,8 +108,8 @@ def append(session: Session, items: Iterable[tuple[Actor, AuditEvent]]) -> list[
         rows.append(row)
     if not rows:
         return []
-    session.execute(insert(AuditRecord), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    insert_rows(session, "audit_log", AUDIT_COLUMNS, [tuple(r[c] for c in AUDIT_COLUMNS) for r in rows])
+    session.execute(_HEAD_UPDATE, {"s": seq, "h": prev})
     return [r["seq"] for r in rows]
 
 
@@ -165,8 +171,8 @@ class AuditWriter:
                 return
             batch = self._drain(first)
             try:
-                with self.db.write() as s:
-                    append(s, ((p.actor, p.event) for p in batch))
+                with self.db.write_engine.begin() as conn:
+                    append(conn, ((p.actor, p.event) for p in batch))
                 self.batches += 1
                 self.records += len(batch)
             except BaseException as exc:  # noqa: BLE001 - every waiter must be released

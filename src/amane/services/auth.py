@@ -97,10 +97,21 @@ class LoginResult:
     actor: Actor
 
 
+#: How long a resolved API token is trusted before it is looked up again (seconds). Revoking a
+#: token, disabling a user or changing roles takes effect in this process at once and in other
+#: server processes within this delay.
+TOKEN_CACHE_S = 5.0
+
+
 class AuthService:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        self._token_cache: dict[str, tuple[float, Actor | None]] = {}
+
+    def invalidate(self) -> None:
+        """Forget cached token look-ups (after a permission change or revocation)."""
+        self._token_cache.clear()
 
     # -- login ---------------------------------------------------------------------------
 
@@ -219,21 +230,45 @@ class AuthService:
             )
         return token
 
+    def cached(self, token: str) -> bool:
+        """Whether ``token_actor`` would answer from the cache (no database access)."""
+        hit = self._token_cache.get(token_digest(token))
+        return hit is not None and hit[0] > time.monotonic()
+
     def token_actor(self, token: str, *, source: str = "") -> Actor | None:
+        digest = token_digest(token)
+        hit = self._token_cache.get(digest)
+        mono = time.monotonic()
+        if hit is not None and hit[0] > mono:
+            return hit[1].with_request(source=source) if hit[1] is not None else None
+        actor = self._token_lookup(digest)
+        if len(self._token_cache) > 10000:
+            self._token_cache.clear()
+        self._token_cache[digest] = (mono + TOKEN_CACHE_S, actor)
+        return actor.with_request(source=source) if actor is not None else None
+
+    def revoke_token(self, token: str) -> None:
+        with self.db.write() as s:
+            t = s.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+            if t is not None:
+                t.revoked = True
+        self.invalidate()
+
+    def _token_lookup(self, digest: str) -> Actor | None:
         now = utcnow()
         with self.db.read() as s:
             row = s.execute(
                 select(ApiToken.revoked, ApiToken.expires_at, User, Unit)
                 .join(User, User.id == ApiToken.user_id)
                 .join(Unit, Unit.id == User.unit_id)
-                .where(ApiToken.token_hash == token_digest(token))
+                .where(ApiToken.token_hash == digest)
             ).first()
             if row is None:
                 return None
             revoked, expires_at, user, unit = row
             if revoked or not user.active or now >= expires_at:
                 return None
-            return actor_for(user, unit, source=source)
+            return actor_for(user, unit)
 
 
 def expires_in(at: datetime) -> float:

@@ -35,14 +35,15 @@ class Services:
         db = Database(database_url or settings.database_url)
         registry = load_registry()
         writer = AuditWriter(db)
+        auth = AuthService(db, settings)
         return cls(
             settings=settings,
             db=db,
             registry=registry,
             writer=writer,
-            auth=AuthService(db, settings),
+            auth=auth,
             units=UnitService(db),
-            users=UserService(db),
+            users=UserService(db, on_access_change=auth.invalidate),
             entities=EntityService(db, registry, settings, writer),
             imports=ImportService(db, registry),
             audit_log=AuditLogService(db),

@@ -12,6 +12,8 @@ outside the rule behave exactly like missing ones (``NotFound``).
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from amane.services.context import Actor
@@ -29,16 +31,23 @@ def visible_entities(actor: Actor, *, capability: str = "records.read") -> Colum
     """Clause on ``Entity`` selecting exactly the records the actor may see."""
     if not actor.can(capability):
         return false()
+    return _visible_clause(actor.national, actor.unit_path, actor.clearance)
+
+
+@functools.lru_cache(maxsize=4096)
+def _visible_clause(national: bool, unit_path: str, clearance: int) -> ColumnElement[bool]:
+    # Clause objects are immutable, so one per (scope, clearance) is built once and reused.
     clauses: list[ColumnElement[bool]] = [
         Entity.deleted_at.is_(None),
-        Entity.classification <= actor.clearance,
+        Entity.classification <= clearance,
     ]
-    if not actor.national:
-        owned = Entity.owner_unit_id.in_(select(Unit.id).where(in_scope_units(actor)))
+    if not national:
+        in_scope = Unit.path.startswith(unit_path, autoescape=True)
+        owned = Entity.owner_unit_id.in_(select(Unit.id).where(in_scope))
         shared = exists(
             select(EntityShare.entity_id)
             .join(Unit, Unit.id == EntityShare.unit_id)
-            .where(EntityShare.entity_id == Entity.id, in_scope_units(actor))
+            .where(EntityShare.entity_id == Entity.id, in_scope)
         )
         clauses.append(or_(owned, shared))
     return and_(*clauses)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,8 +74,9 @@ class CreatedUser:
 
 
 class UserService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, on_access_change: Callable[[], None] | None = None) -> None:
         self.db = db
+        self._on_access_change = on_access_change
 
     def create(
         self,
@@ -222,7 +224,10 @@ class UserService:
                      "active": user.active}
             audit.append(s, [(actor, audit.AuditEvent("permission", "user", str(user.id),
                                                      details={"op": "update", "before": before, "after": after}))])
-            return _view(user, code)
+            view = _view(user, code)
+        if self._on_access_change is not None:
+            self._on_access_change()
+        return view
 
     def totp_secret(self, username: str) -> str:
         """For the server's console only (``amane users otp``): the account's TOTP secret."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 
@@ -22,11 +23,11 @@ def _sqlite_value(v: Any) -> Any:
     return v
 
 
-def insert_rows(session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+def insert_rows(session: Session | Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` inside the session's transaction."""
     if not rows:
         return
-    conn = session.connection()
+    conn = session.connection() if isinstance(session, Session) else session
     dialect = conn.dialect.name
     cols = ", ".join(columns)
     if dialect == "sqlite":
