@@ -107,9 +107,14 @@ def bench_import(svc: Services, csv_path: Path, unit: str) -> dict[str, float]:
 
 
 def serve(module: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
+    if workers > 1:  # the same process manager as `amane serve --workers N`
+        cmd = [sys.executable, "-m", "gunicorn", module, "-k", "uvicorn_worker.UvicornWorker", "-w", str(workers),
+               "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning", "--no-access-log"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        cmd,
         env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60

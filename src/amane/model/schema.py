@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -82,6 +82,11 @@ def _label(labels: Mapping[str, str], lang: str) -> str:
 
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
+
+
+#: How :meth:`EntitySchema.validate` handles one property: its declaration index, the property,
+#: its type's ``clean`` and ``is_empty``, and whether it is ``multiple``.
+_FieldPlan = tuple[int, "Property", Callable[..., Any], Callable[[Any], bool], bool]
 
 
 # --------------------------------------------------------------------------- model
@@ -248,30 +253,52 @@ class EntitySchema:
         multiple property, ``data`` for a rule on the whole record). ``partial=True``
         (a PATCH) skips the required checks.
         """
-        what = self.label_for("en")
         if not isinstance(data, Mapping):
+            what = self.label_for("en")
             raise ValidationFailed(
                 [FieldError("data", "data.type", f"The data of a {what} must be a set of named fields.")]
             )
+        plans = self._field_plans
         errors: list[FieldError] = []
         cleaned: dict[str, Any] = {}
         failed: set[str] = set()
+        in_order = True  # keys came in declaration order: ``cleaned`` needs no reordering
+        last_index = -1
         for key, raw in data.items():
-            prop = self.properties.get(key) if isinstance(key, str) else None
-            if prop is None:
+            plan = plans.get(key) if isinstance(key, str) else None
+            if plan is None:
+                what = self.label_for("en")
                 errors.append(FieldError(f"data.{key}", "property.unknown", f"A {what} has no field called “{key}”."))
                 continue
-            value, problems = prop.clean_collect(raw)
-            for suffix, exc in problems:
-                errors.append(FieldError(f"data.{key}{suffix}", exc.rule, exc.message))
-            if problems:
-                failed.add(key)
+            index, prop, clean, is_empty, multiple = plan
+            if index < last_index:
+                in_order = False
+            last_index = index
+            if multiple:
+                value, problems = prop.clean_collect(raw)
+                if problems:
+                    for suffix, exc in problems:
+                        errors.append(FieldError(f"data.{key}{suffix}", exc.rule, exc.message))
+                    failed.add(key)
+                    continue
+            else:  # Property.clean_collect, inlined: this is the hot path of bulk imports
+                if is_empty(raw):
+                    continue
+                try:
+                    value = clean(raw, prop=prop)
+                except InvalidValue as exc:
+                    errors.append(FieldError(f"data.{key}", exc.rule, exc.message))
+                    failed.add(key)
+                    continue
+            if value.__class__ is str:
+                if value:
+                    cleaned[key] = value
             elif not _is_empty(value):
                 cleaned[key] = value
 
         if not partial:
-            for prop in self.properties.values():
-                if prop.required and prop.name not in cleaned and prop.name not in failed:
+            for prop in self._required:
+                if prop.name not in cleaned and prop.name not in failed:
                     errors.append(
                         FieldError(f"data.{prop.name}", "property.required", f"{prop.label_for('en')} is required.")
                     )
@@ -291,32 +318,69 @@ class EntitySchema:
                 )
         if errors:
             raise ValidationFailed(errors)
+        if in_order:
+            return cleaned
         return {name: cleaned[name] for name in self.properties if name in cleaned}
+
+    # Per-schema plans, worked out on first use (an EntitySchema and its properties are frozen).
+
+    @functools.cached_property
+    def _field_plans(self) -> dict[str, _FieldPlan]:
+        return {
+            name: (index, prop, prop.type.clean, prop.type.is_empty, prop.multiple)
+            for index, (name, prop) in enumerate(self.properties.items())
+        }
+
+    @functools.cached_property
+    def _required(self) -> tuple[Property, ...]:
+        return tuple(prop for prop in self.properties.values() if prop.required)
+
+    @functools.cached_property
+    def _caption_groups(self) -> tuple[tuple[Property, ...], ...]:
+        return tuple(tuple(self.properties[name] for name in group) for group in self.caption_props)
+
+    @functools.cached_property
+    def _key_plans(self) -> tuple[tuple[str, str, Callable[[Any], list[str]]], ...]:
+        """``(property name, key kind, type's keys)`` of the properties that feed the key index."""
+        return tuple(
+            (prop.name, prop.key_kind, prop.type.keys)
+            for prop in self.properties.values()
+            if prop.key_kind is not None
+        )
+
+    @functools.cached_property
+    def _reference_names(self) -> tuple[str, ...]:
+        return tuple(prop.name for prop in self.properties.values() if prop.type.name == "entity")
 
     # ----------------------------------------------------------------- reading cleaned data
 
     def caption(self, data: Mapping[str, Any], lang: str = "en") -> str:
         """The display caption of a record: the first caption group with a value, else the type label."""
-        for group in self.caption_props:
-            parts = [self.properties[name].display(data.get(name), lang) for name in group]
-            text = " ".join(p for p in parts if p)
-            if text:
-                return text
+        for group in self._caption_groups:
+            parts: list[str] = []
+            for prop in group:
+                value = data.get(prop.name)
+                # A plain string displays as itself (Property.display, short-cut).
+                part = value if value.__class__ is str and prop.values is None else prop.display(value, lang)
+                if part:
+                    parts.append(part)
+            if parts:
+                return " ".join(parts)
         return self.label_for(lang)
 
     def keys(self, data: Mapping[str, Any]) -> list[tuple[str, str]]:
         """``(key_kind, key)`` pairs for the key index, from cleaned data, de-duplicated."""
         out: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
-        for prop in self.properties.values():
-            if prop.key_kind is None or _is_empty(data.get(prop.name)):
+        for name, kind, type_keys in self._key_plans:
+            value = data.get(name)
+            if value is None:
                 continue
-            value = data[prop.name]
-            for item in value if isinstance(value, list) else [value]:
-                if _is_empty(item):
+            for item in value if isinstance(value, list) else (value,):
+                if not item and _is_empty(item):  # (every empty value is falsy)
                     continue
-                for key in prop.type.keys(item):
-                    pair = (prop.key_kind, key)
+                for key in type_keys(item):
+                    pair = (kind, key)
                     if pair not in seen:
                         seen.add(pair)
                         out.append(pair)
@@ -325,13 +389,13 @@ class EntitySchema:
     def references(self, data: Mapping[str, Any]) -> list[tuple[str, str]]:
         """``(property, entity id)`` for every entity reference in cleaned data."""
         out: list[tuple[str, str]] = []
-        for prop in self.properties.values():
-            if prop.type.name != "entity" or _is_empty(data.get(prop.name)):
+        for name in self._reference_names:
+            value = data.get(name)
+            if _is_empty(value):
                 continue
-            value = data[prop.name]
-            for item in value if isinstance(value, list) else [value]:
+            for item in value if isinstance(value, list) else (value,):
                 if isinstance(item, str) and item:
-                    out.append((prop.name, item))
+                    out.append((name, item))
         return out
 
     def as_dict(self) -> dict[str, Any]:

@@ -36,6 +36,7 @@ __all__ = [
     "TYPES",
     "PropertyLike",
     "ValueType",
+    "clear_caches",
     "crypto_chain",
     "eip55_checksum",
     "get_type",
@@ -83,18 +84,20 @@ def _show(raw: Any, limit: int = 40) -> str:
     return f"“{text}”"
 
 
+# A non-ASCII decimal digit: ``\d`` matches exactly the characters that have a decimal value
+# (category Nd), the ones ``unicodedata.decimal`` knows; other "digits" (superscripts...) stay.
+_NON_ASCII_DIGIT = re.compile(r"[^\D0-9]")
+
+
+def _decimal_of(match: re.Match[str]) -> str:
+    return str(unicodedata.decimal(match[0]))
+
+
 def _ascii_digits(text: str) -> str:
     """Replace any Unicode decimal digit (Arabic-Indic ٠١٢, Persian ۰۱۲...) by its ASCII digit."""
-    out = []
-    for ch in text:
-        if ch.isdigit() and not ch.isascii():
-            try:
-                out.append(str(unicodedata.decimal(ch)))
-                continue
-            except ValueError:
-                pass
-        out.append(ch)
-    return "".join(out)
+    if text.isascii():
+        return text
+    return _NON_ASCII_DIGIT.sub(_decimal_of, text)
 
 
 def _collapse(text: str) -> str:
@@ -133,13 +136,18 @@ _ARABIC_FOLD = str.maketrans(
 _NAME_PUNCT = re.compile(r"[\s\-‐‑–—'’`´.,_/]+")
 
 
+@lru_cache(maxsize=65_536)
 def name_key(text: str) -> str:
     """A simple normalised form of a name, for exact-match look-ups.
 
     NFKC, case-folded, Latin accents stripped, Arabic diacritics and tatweel removed,
     hamza-alef forms, alef maqsura and ta marbuta unified, punctuation collapsed to a
     single space. Real fuzzy and cross-script matching belongs to the resolution engine.
+    Cached: names repeat a lot, and validation then indexing ask for the same ones.
     """
+    if text.isascii():
+        # ASCII is stable under every normalisation form and has no marks to strip.
+        return _NAME_PUNCT.sub(" ", text.lower()).strip()
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_FOLD)
     text = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text))
@@ -178,7 +186,7 @@ class ValueType:
         if raw is None:
             return True
         if isinstance(raw, str):
-            return raw.strip() == ""
+            return not raw or raw.isspace()
         if isinstance(raw, list | tuple | dict | set):
             return len(raw) == 0
         return False
@@ -201,7 +209,8 @@ class StringType(ValueType):
         return self.default_max
 
     def clean(self, raw: Any, *, prop: PropertyLike | None = None) -> Any:
-        text = _collapse(unicodedata.normalize("NFC", _as_text(raw, self.name, "value")))
+        text = raw.strip() if isinstance(raw, str) else _as_text(raw, self.name, "value")
+        text = _collapse(unicodedata.normalize("NFC", text))
         limit = self._max(prop)
         if len(text) > limit:
             raise InvalidValue(
@@ -234,7 +243,7 @@ class NameType(StringType):
 
     def clean(self, raw: Any, *, prop: PropertyLike | None = None) -> Any:
         text = super().clean(raw, prop=prop)
-        if not any(ch.isalpha() for ch in text):
+        if not any(map(str.isalpha, text)):
             raise InvalidValue("name.letters", f"{_show(text)} is not a name: it contains no letters.")
         return text
 
@@ -278,6 +287,14 @@ class DateType(ValueType):
         if not isinstance(raw, str):
             raise InvalidValue("date.format", "A date must be written as YYYY-MM-DD or DD/MM/YYYY.")
         text = _ascii_digits(raw.strip())
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            # Fast path for YYYY-MM-DD (what exports and date inputs send): slice instead of a regex.
+            year, month, day = text[:4], text[5:7], text[8:]
+            if (year + month + day).isdecimal():  # all ASCII: _ascii_digits ran
+                try:
+                    return date(int(year), int(month), int(day))
+                except ValueError:
+                    raise InvalidValue("date.format", f"{_show(raw)} is not a real calendar date.") from None
         try:
             if m := _YMD.match(text):
                 return date(int(m[1]), int(m[2]), int(m[3]))
@@ -297,6 +314,7 @@ class DateType(ValueType):
 
 
 _DMY_TIME = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_ISO_DATE_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 class DateTimeType(ValueType):
@@ -315,7 +333,7 @@ class DateTimeType(ValueType):
         try:
             if m := _DMY_TIME.match(text):
                 return datetime(int(m[3]), int(m[2]), int(m[1]), int(m[4]), int(m[5]), int(m[6] or 0))
-            if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+            if _ISO_DATE_START.match(text):
                 return datetime.fromisoformat(text)
         except ValueError:
             pass
@@ -337,6 +355,60 @@ class DateTimeType(ValueType):
 # --------------------------------------------------------------------------- contact
 
 
+def _moroccan_general_pattern() -> re.Pattern[str] | None:
+    """The pattern of Moroccan national numbers if phonenumbers reads ``+212NNNNNNNNN`` and
+    ``0NNNNNNNNN`` (N... not starting with 0) as the number NNNNNNNNN, else ``None``.
+
+    True of the metadata phonenumbers has shipped for years (national prefix 0, no transform rule,
+    IDD 00, nine-digit numbers); checked once at import so that a metadata change turns off the
+    shortcut :func:`_phone_e164` takes for such numbers.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("MA")
+    general = metadata.general_desc if metadata is not None else None
+    if (
+        metadata is None
+        or general is None
+        or metadata.country_code != 212
+        or metadata.national_prefix_for_parsing != "0"
+        or metadata.national_prefix_transform_rule
+        or metadata.international_prefix != "00"
+        or 9 not in general.possible_length
+        or 9 in general.possible_length_local_only
+        or not general.national_number_pattern
+    ):
+        return None
+    return re.compile(general.national_number_pattern)
+
+
+_MA_GENERAL = _moroccan_general_pattern()
+_MA_NUMBER = re.compile(r"(\+212|0)([1-9][0-9]{8})")
+#: What :func:`_phone_e164` returns for text that is no phone number at all.
+_NOT_A_NUMBER = "not a number"
+
+
+@lru_cache(maxsize=16_384)
+def _phone_e164(text: str, region: str) -> str | None:
+    """The E.164 form of a phone number as typed; ``None`` if it is not a valid number,
+    :data:`_NOT_A_NUMBER` if phonenumbers cannot read it at all.
+
+    Cached (phonenumbers is pure and slow); returns only immutable strings.
+    """
+    number: phonenumbers.PhoneNumber | None = None
+    if _MA_GENERAL is not None and (m := _MA_NUMBER.fullmatch(text)) is not None:
+        # What phonenumbers.parse returns for these, without its general-purpose scanning. It
+        # reads a national "0..." form so only when the ten digits are not a number themselves.
+        if m[1] == "+212" or (region == "MA" and not _MA_GENERAL.fullmatch(text)):
+            number = phonenumbers.PhoneNumber(country_code=212, national_number=int(m[2]))
+    if number is None:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return _NOT_A_NUMBER
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
 class PhoneType(ValueType):
     name = "phone"
     key_kind = "phone"
@@ -346,14 +418,13 @@ class PhoneType(ValueType):
 
     def clean(self, raw: Any, *, prop: PropertyLike | None = None) -> Any:
         text = _ascii_digits(_as_text(raw, "phone", "phone number"))
+        e164 = _phone_e164(text, self.default_region)
+        if e164 is not None and e164 != _NOT_A_NUMBER:
+            return e164
         hint = "Write it as dialled in Morocco (0612345678) or with its country code (+33 6 12 34 56 78)."
-        try:
-            number = phonenumbers.parse(text, self.default_region)
-        except phonenumbers.NumberParseException:
-            raise InvalidValue("phone.invalid", f"{_show(raw)} is not a phone number. {hint}") from None
-        if not phonenumbers.is_valid_number(number):
-            raise InvalidValue("phone.invalid", f"{_show(raw)} is not a valid phone number. {hint}")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if e164 == _NOT_A_NUMBER:
+            raise InvalidValue("phone.invalid", f"{_show(raw)} is not a phone number. {hint}")
+        raise InvalidValue("phone.invalid", f"{_show(raw)} is not a valid phone number. {hint}")
 
     def keys(self, value: Any) -> list[str]:
         return [str(value)]
@@ -384,6 +455,11 @@ class EmailType(ValueType):
         return [str(value).lower()]
 
 
+_ONION_LABEL = re.compile(r"[a-z2-7]{56}|[a-z2-7]{16}")
+_IPV4_HOST = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_DNS_HOST = re.compile(r"([^\W_]([\w-]*[^\W_])?\.)+[^\W\d_]{2,63}|([^\W_]([\w-]*[^\W_])?\.)+xn--[a-z0-9-]+")
+
+
 class UrlType(ValueType):
     name = "url"
     doc = "A web address (http or https, Tor .onion addresses included)."
@@ -406,13 +482,13 @@ class UrlType(ValueType):
             raise bad
         if host.endswith(".onion"):
             label = host.rsplit(".", 2)[-2]
-            if not re.fullmatch(r"[a-z2-7]{56}|[a-z2-7]{16}", label):
+            if not _ONION_LABEL.fullmatch(label):
                 raise InvalidValue("url.invalid", f"{_show(raw)} is not a valid Tor (.onion) address.")
         elif not (
             host == "localhost"
-            or re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host)
+            or _IPV4_HOST.fullmatch(host)
             or ":" in host
-            or re.fullmatch(r"([^\W_]([\w-]*[^\W_])?\.)+[^\W\d_]{2,63}|([^\W_]([\w-]*[^\W_])?\.)+xn--[a-z0-9-]+", host)
+            or _DNS_HOST.fullmatch(host)
         ):
             raise bad
         netloc = host if ":" not in host else f"[{host}]"
@@ -430,6 +506,8 @@ class UrlType(ValueType):
 
 
 _CIN = re.compile(r"^[A-Z]{1,2}\d{1,6}$")
+#: Separators people type inside CIN, RIB and IBAN numbers.
+_ID_SEPARATORS = re.compile(r"[\s\-./]")
 
 
 class CinType(ValueType):
@@ -439,7 +517,9 @@ class CinType(ValueType):
 
     def clean(self, raw: Any, *, prop: PropertyLike | None = None) -> Any:
         text = _ascii_digits(_as_text(raw, "cin", "CIN number")).upper()
-        text = re.sub(r"[\s\-./]", "", text)
+        if _CIN.match(text):  # already compact: nothing to remove
+            return text
+        text = _ID_SEPARATORS.sub("", text)
         if not _CIN.match(text):
             raise InvalidValue(
                 "cin.format",
@@ -498,6 +578,7 @@ _PLATE_LETTER_INPUT: dict[str, str] = {
     "ش": "ش",
 }
 PLATE_MAX_CODE = 89
+_PLATE_TOKENS = re.compile(r"\d+|[^\W\d_]+")
 
 
 class PlateType(ValueType):
@@ -518,7 +599,7 @@ class PlateType(ValueType):
     def clean(self, raw: Any, *, prop: PropertyLike | None = None) -> Any:
         text = _ascii_digits(unicodedata.normalize("NFKC", _as_text(raw, "plate", "plate"))).upper()
         text = text.replace("\u0640", "")
-        tokens = re.findall(r"\d+|[^\W\d_]+", text)
+        tokens = _PLATE_TOKENS.findall(text)
         if len(tokens) == 2 and "WW" in tokens:
             number = tokens[1] if tokens[0] == "WW" else tokens[0]
             if number.isdigit() and 1 <= len(number) <= 6 and int(number) > 0:
@@ -554,6 +635,7 @@ class PlateType(ValueType):
 
 
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+_VIN_SEPARATORS = re.compile(r"[\s\-.]")
 
 
 class VinType(ValueType):
@@ -562,7 +644,7 @@ class VinType(ValueType):
     doc = "Vehicle identification number: 17 letters and digits, never I, O or Q."
 
     def clean(self, raw: Any, *, prop: PropertyLike | None = None) -> Any:
-        text = re.sub(r"[\s\-.]", "", _as_text(raw, "vin", "VIN")).upper()
+        text = _VIN_SEPARATORS.sub("", _as_text(raw, "vin", "VIN")).upper()
         if not _VIN.match(text):
             detail = "it must be 17 letters and digits"
             if len(text) == 17 and set(text) & {"I", "O", "Q"}:
@@ -572,6 +654,10 @@ class VinType(ValueType):
 
     def keys(self, value: Any) -> list[str]:
         return [str(value)]
+
+
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}")
+_BBAN_FIXED_LENGTH = re.compile(r"(\d+)!")
 
 
 def rib_key(rib22: str) -> int:
@@ -605,7 +691,7 @@ class IbanType(ValueType):
             )
 
     def clean(self, raw: Any, *, prop: PropertyLike | None = None) -> Any:
-        text = re.sub(r"[\s\-./]", "", _ascii_digits(_as_text(raw, "iban", "account number"))).upper()
+        text = _ID_SEPARATORS.sub("", _ascii_digits(_as_text(raw, "iban", "account number"))).upper()
         if text.isdigit():
             if len(text) != 24:
                 raise InvalidValue(
@@ -614,7 +700,7 @@ class IbanType(ValueType):
                 )
             self._check_rib(raw, text)
             return text
-        if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", text):
+        if not _IBAN_SHAPE.fullmatch(text):
             raise InvalidValue(
                 "iban.format",
                 f"{_show(raw)} is not an IBAN (two letters, two check digits, then the account number) "
@@ -631,7 +717,7 @@ class IbanType(ValueType):
         country = numdb.get("iban").info(text)[0][1]
         if not country:
             raise InvalidValue("iban.format", f"{_show(raw)}: country {text[:2]} does not use IBANs.")
-        expected = 4 + sum(int(n) for n in re.findall(r"(\d+)!", str(country.get("bban", ""))))
+        expected = 4 + sum(int(n) for n in _BBAN_FIXED_LENGTH.findall(str(country.get("bban", ""))))
         if len(text) != expected:
             raise InvalidValue(
                 "iban.format",
@@ -821,9 +907,15 @@ def eip55_checksum(address: str) -> str:
     return "0x" + "".join(ch.upper() if int(digest[i], 16) >= 8 else ch for i, ch in enumerate(hexpart))
 
 
+_ETH_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_ETH_ADDRESS_ANY_CASE_PREFIX = re.compile(r"0[xX][0-9a-fA-F]{40}")
+_BECH32_PREFIX = re.compile(r"(?i)(bc|tb|bcrt)1")
+_BASE58_ADDRESS = re.compile(r"[1-9A-HJ-NP-Za-km-z]{25,35}")
+
+
 def crypto_chain(address: str) -> str | None:
     """Which chain a cleaned address belongs to: "BTC", "BTC-TEST", "ETH", "TRON", or ``None``."""
-    if re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
+    if _ETH_ADDRESS.fullmatch(address):
         return "ETH"
     seg = segwit_decode(address)
     if seg is not None:
@@ -846,7 +938,7 @@ class CryptoType(ValueType):
         text = _as_text(raw, "crypto", "address")
         if text.lower().startswith("bitcoin:"):
             text = text[8:].split("?", 1)[0]
-        if re.fullmatch(r"0[xX][0-9a-fA-F]{40}", text):
+        if _ETH_ADDRESS_ANY_CASE_PREFIX.fullmatch(text):
             text = "0x" + text[2:]
             body = text[2:]
             checksummed = eip55_checksum(text)
@@ -859,13 +951,13 @@ class CryptoType(ValueType):
             return checksummed
         if segwit_decode(text) is not None:
             return text.lower()
-        if re.match(r"(?i)(bc|tb|bcrt)1", text):
+        if _BECH32_PREFIX.match(text):
             raise InvalidValue(
                 "crypto.invalid",
                 f"{_show(raw)} is not a valid Bitcoin address: its checksum or length is wrong "
                 "(a character was mistyped).",
             )
-        if re.fullmatch(r"[1-9A-HJ-NP-Za-km-z]{25,35}", text):
+        if _BASE58_ADDRESS.fullmatch(text):
             payload = _b58decode_check(text)
             if payload is not None and len(payload) == 21 and payload[0] in _B58_VERSIONS:
                 return text
@@ -997,6 +1089,9 @@ class CommuneType(AdminUnitType):
     doc = "A Moroccan commune, by its official code (01.511.01.0)."
 
 
+_COORDINATE_SEPARATORS = re.compile(r"[,;\s]+")
+
+
 class CoordinatesType(ValueType):
     name = "coordinates"
     input_kind = "coordinates"
@@ -1018,7 +1113,7 @@ class CoordinatesType(ValueType):
                 raise bad
             lat, lon = raw
         elif isinstance(raw, str):
-            parts = [p for p in re.split(r"[,;\s]+", _ascii_digits(raw.strip())) if p]
+            parts = [p for p in _COORDINATE_SEPARATORS.split(_ascii_digits(raw.strip())) if p]
             if len(parts) != 2:
                 raise bad
             lat, lon = parts
@@ -1057,6 +1152,9 @@ def _check_range(value: float, prop: PropertyLike | None) -> None:
         raise InvalidValue("number.range", f"{value:g} is out of range: the value must be {bounds}.")
 
 
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
 def _parse_number(raw: Any) -> float | None:
     if _is_number(raw):
         return float(raw)
@@ -1066,7 +1164,7 @@ def _parse_number(raw: Any) -> float | None:
             text = text.replace(",", ".")
         else:
             text = text.replace(",", "")
-        if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+        if _DECIMAL.fullmatch(text):
             return float(text)
     return None
 
@@ -1209,3 +1307,9 @@ def get_type(name: str) -> ValueType:
         return TYPES[name]
     except KeyError:
         raise KeyError(f"unknown value type {name!r}; known: {', '.join(sorted(TYPES))}") from None
+
+
+def clear_caches() -> None:
+    """Empty the caches of pure, slow computations (name keys, phone numbers): for benchmarks and tests."""
+    name_key.cache_clear()
+    _phone_e164.cache_clear()

@@ -7,12 +7,19 @@ lock upgrade. PostgreSQL needs nothing special. Dialect differences stay in this
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
+
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +52,31 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class _FileWriteLock:
+    """Serialises SQLite writers across threads and processes with a kernel lock (``flock``).
+
+    SQLite's own busy handler makes a blocked writer sleep and retry (up to 100 ms a time), which
+    under several server processes turns into long stalls; waiting on ``flock`` instead wakes the
+    next writer the moment the lock is released."""
+
+    def __init__(self, path: str) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd = os.open(path + ".writelock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def hold(self, timeout: float = 60.0) -> Iterator[None]:
+        if not self._thread_lock.acquire(timeout=timeout):
+            raise TimeoutError("the database stayed locked for writing")
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
 class Database:
     """One database: a read engine and a write engine (same pool; writes begin IMMEDIATE on SQLite)."""
 
@@ -65,9 +97,12 @@ class Database:
             kwargs["pool_pre_ping"] = True
         self.engine = create_engine(self.url, **kwargs)
         self.write_engine: Engine = self.engine
+        self._write_lock: _FileWriteLock | None = None
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)
             self.write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            if u.database and u.database != ":memory:" and fcntl is not None:
+                self._write_lock = _FileWriteLock(u.database)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -81,10 +116,24 @@ class Database:
             yield s
 
     @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+        else:
+            with self._write_lock.hold():
+                yield
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed when the block ends, rolled back on any error."""
-        with self._write() as s, s.begin():
+        with self._writer_turn(), self._write() as s, s.begin():
             yield s
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core write transaction (for hot paths that need no ORM session)."""
+        with self._writer_turn(), self.write_engine.begin() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
