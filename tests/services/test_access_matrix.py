@@ -183,3 +183,60 @@ def test_api_paths_follow_the_rule(world: Any, records: list[dict[str, Any]]) ->
     # anonymous: nothing
     assert client.get(f"/api/v1/entities/{records[0]['id']}").status_code == 401
     assert client.get("/api/v1/entities").status_code == 401
+
+
+def test_users_and_audit_endpoints_follow_scope(world: Any, records: list[dict[str, Any]]) -> None:
+    """Users and audit records are scoped by unit too: a regional auditor sees only the audit
+    trail of users in their region; users.read lists only the scope's users."""
+    svc = world.svc
+    client = TestClient(create_app(svc, web=False))
+    from amane.store.tables import User
+
+    # some activity by users of each region
+    for unit in ("HQ", "REGA", "REGB"):
+        actor = world.actor(unit, "investigator")
+        for r in records:
+            try:
+                svc.entities.get(actor, r["id"])
+            except NotFound:
+                pass
+    with svc.db.read() as s:
+        user_ids = {u.username: u.id for u in s.query(User).all()}
+        user_units = {u.username: u.unit.code for u in s.query(User).all()}
+    attempts = violations = 0
+    for (unit, role, clearance) in list(world.actors):
+        if clearance != "secret":
+            continue
+        token = svc.auth.create_token(user_ids[world.username(unit, role, clearance)], "test")
+        h = {"Authorization": f"Bearer {token}"}
+        caps = capabilities_of([role])
+        # users
+        r = client.get("/api/v1/users", headers=h)
+        attempts += 1
+        if "users.read" not in caps:
+            violations += int(r.status_code != 403)
+        else:
+            seen = {u["username"] for u in r.json()}
+            want = {n for n, code in user_units.items() if code in SUBTREE[unit] or unit == "HQ"}
+            violations += int(seen != want)
+        # audit search
+        r = client.get("/api/v1/audit", headers=h, params={"per_page": 500, "action": "read"})
+        attempts += 1
+        if "audit.read" not in caps:
+            violations += int(r.status_code != 403)
+        else:
+            units_seen = {i["unit"] for i in r.json()["items"]}
+            violations += int(not units_seen or not units_seen <= SUBTREE[unit])
+            violations += int(unit == "HQ" and units_seen != {"HQ", "REGA", "REGB"})
+        # one user's detail: outside the scope answers 404, like a missing name
+        other = world.username("REGB" if unit == "REGA" else "REGA", "officer")
+        r = client.get(f"/api/v1/users/{other}", headers=h)
+        attempts += 1
+        if "users.read" in caps:
+            visible = user_units[other] in SUBTREE[unit]
+            violations += int(r.status_code != (200 if visible else 404))
+            if not visible:
+                ghost = client.get("/api/v1/users/nobody.at.all", headers=h)
+                violations += int(ghost.json() | {"instance": ""} != r.json() | {"instance": ""})
+    assert attempts >= 60
+    assert violations == 0, f"{violations} of {attempts} attempts crossed the scope rule"
