@@ -343,9 +343,7 @@ class EntitySchema:
     def _key_plans(self) -> tuple[tuple[str, str, Callable[[Any], list[str]]], ...]:
         """``(property name, key kind, type's keys)`` of the properties that feed the key index."""
         return tuple(
-            (prop.name, prop.key_kind, prop.type.keys)
-            for prop in self.properties.values()
-            if prop.key_kind is not None
+            (prop.name, prop.key_kind, prop.type.keys) for prop in self.properties.values() if prop.key_kind is not None
         )
 
     @functools.cached_property

@@ -484,12 +484,7 @@ class UrlType(ValueType):
             label = host.rsplit(".", 2)[-2]
             if not _ONION_LABEL.fullmatch(label):
                 raise InvalidValue("url.invalid", f"{_show(raw)} is not a valid Tor (.onion) address.")
-        elif not (
-            host == "localhost"
-            or _IPV4_HOST.fullmatch(host)
-            or ":" in host
-            or _DNS_HOST.fullmatch(host)
-        ):
+        elif not (host == "localhost" or _IPV4_HOST.fullmatch(host) or ":" in host or _DNS_HOST.fullmatch(host)):
             raise bad
         netloc = host if ":" not in host else f"[{host}]"
         if parts.username or parts.password:

@@ -379,17 +379,20 @@ class EntityService:
         self._audit_read(actor, AuditEvent("relations", "entity", eid, details={"count": len(items)}))
         return items
 
-    def captions(self, actor: Actor, ids: set[str]) -> dict[str, tuple[str, str]]:
-        """id -> (schema, caption) for the visible ones among ``ids`` (used to label links)."""
+    def captions(self, actor: Actor, ids: set[str], *, lang: str = "en") -> dict[str, tuple[str, str]]:
+        """id -> (schema, caption in ``lang``) for the visible ones among ``ids`` (to label links).
+        Captions are computed from the data, so an offence or a role shows in the page language."""
         if not ids:
             return {}
         with self.db.read() as s:
-            return {
-                i: (sch, cap)
-                for i, sch, cap in s.execute(
-                    select(Entity.id, Entity.schema, Entity.caption).where(Entity.id.in_(ids), visible_entities(actor))
-                )
-            }
+            rows = s.execute(
+                select(Entity.id, Entity.schema, Entity.data).where(Entity.id.in_(ids), visible_entities(actor))
+            ).all()
+        out: dict[str, tuple[str, str]] = {}
+        for i, sch, data in rows:
+            schema = self.registry.get(sch) if sch in self.registry else None
+            out[i] = (sch, schema.caption(data, lang) if schema else sch)
+        return out
 
     # -- writes --------------------------------------------------------------------------
 

@@ -594,7 +594,7 @@ def record_view(eid: str, request: Request, actor: Actor = Who) -> HTMLResponse:
         others = [rid for _, rid in rel_schema.references(rel.data) if rid != eid] if rel_schema else []
         wanted.update(others)
         rel_rows.append((rel, rel_schema, others))
-    captions = svc.entities.captions(actor, wanted)
+    captions = svc.entities.captions(actor, wanted, lang=lang)
     rows: list[tuple[Property, list[str], list[tuple[str, tuple[str, str] | None]]]] = []
     for p in schema.properties.values():
         value = view.data.get(p.name)
