@@ -13,8 +13,6 @@ import csv
 import hashlib
 import io
 import json
-import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,9 +143,8 @@ def content_id(schema: str, data: dict[str, Any]) -> str:
     return "sha1:" + hashlib.sha1(blob).hexdigest()
 
 
-#: Batches at least this large are validated in several processes.
-PARALLEL_MIN_ROWS = 4000
-PARALLEL_CHUNK = 2000
+#: Rows validated, then written, at a time.
+PREPARE_CHUNK = 2000
 
 
 @dataclass
@@ -185,15 +182,6 @@ class _PrepareContext:
                         schema.keys(data), schema.references(data))
 
 
-_CTX: _PrepareContext | None = None
-
-
-def _prepare_chunk(rows: list[Row]) -> list[Prepared | list[FieldError]]:
-    """Runs in a forked worker process; the context was inherited from the parent."""
-    assert _CTX is not None
-    return [_CTX.one(r) for r in rows]
-
-
 class ImportService:
     def __init__(self, db: Database, registry: Registry) -> None:
         self.db = db
@@ -203,28 +191,15 @@ class ImportService:
 
     def prepare_chunks(
         self, schema: EntitySchema, rows: list[Row], *, unit: Unit, default_classification: int,
-        actor: Actor, units_by_code: dict[str, Unit] | None = None, workers: int | None = None,
+        actor: Actor, units_by_code: dict[str, Unit] | None = None,
     ) -> Iterator[list[Prepared | list[FieldError]]]:
-        """Validate and normalise rows chunk by chunk, in file order. Large batches are validated
-        by several processes (validation is CPU-bound Python) while the caller writes earlier chunks."""
+        """Validate and normalise rows chunk by chunk, in file order, so that the caller can write
+        each chunk while the file is still being checked. (Validating in worker processes was
+        measured slower than this on 2 cores once validation got fast: pickling the results back
+        cost more than the validation itself.)"""
         ctx = _PrepareContext(schema, unit, default_classification, actor, units_by_code)
-        if workers is None:
-            # an embedded database shares nothing; a database server on the same host needs a core
-            cpus = os.cpu_count() or 1
-            workers = min(4, cpus if self.db.is_sqlite else cpus // 2)
-        chunks = [rows[i : i + PARALLEL_CHUNK] for i in range(0, len(rows), PARALLEL_CHUNK)]
-        if workers > 1 and len(rows) >= PARALLEL_MIN_ROWS and "fork" in mp.get_all_start_methods():
-            global _CTX
-            _CTX = ctx
-            try:
-                # forked workers only validate: they never touch the parent's database connections
-                with mp.get_context("fork").Pool(workers) as pool:
-                    yield from pool.imap(_prepare_chunk, chunks)
-            finally:
-                _CTX = None
-        else:
-            for chunk in chunks:
-                yield [ctx.one(row) for row in chunk]
+        for i in range(0, len(rows), PREPARE_CHUNK):
+            yield [ctx.one(row) for row in rows[i : i + PREPARE_CHUNK]]
 
     @staticmethod
     def dedupe(results: list[Prepared | list[FieldError]], seen: dict[tuple[int, str], int],
@@ -246,14 +221,14 @@ class ImportService:
 
     def prepare(
         self, schema: EntitySchema, rows: list[Row], *, unit: Unit, default_classification: int,
-        actor: Actor, units_by_code: dict[str, Unit] | None = None, workers: int | None = None,
+        actor: Actor, units_by_code: dict[str, Unit] | None = None,
     ) -> tuple[list[Prepared], list[FieldError]]:
         """Validate every row; returns the good rows and every error."""
         seen: dict[tuple[int, str], int] = {}
         errors: list[FieldError] = []
         out: list[Prepared] = []
         for part in self.prepare_chunks(schema, rows, unit=unit, default_classification=default_classification,
-                                        actor=actor, units_by_code=units_by_code, workers=workers):
+                                        actor=actor, units_by_code=units_by_code):
             out += self.dedupe(part, seen, errors)
         return out, errors
 
