@@ -230,7 +230,7 @@ def main() -> None:
         print(json.dumps(results, indent=1))
         return
     print(f"\nAmane core benchmark: {args.persons} persons, {args.seconds}s per read run, 16 connections, "
-          f"{args.workers} uvicorn worker(s), {os.cpu_count()} CPUs")
+          f"{args.workers} server process(es), {os.cpu_count()} CPUs")
     for r in results:
         imp, rd = r["import"], r["reads"]
         on, off, bare = rd["audit_on"], rd["audit_off"], rd["bare_fastapi"]
