@@ -53,6 +53,7 @@ check: install
 	$(BIN)/python -m amane.model.docs --check
 
 bench: install
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python bench/core.py
 
 clean:
