@@ -80,3 +80,21 @@ def test_bad_file_reports_rows_and_writes_nothing(cli_db: str, tmp_path: Path) -
     report = json.loads(amane(["import", "persons", str(path), "--unit", "STA", "--json"], cli_db,
                               check=False).stdout)
     assert report["created"] == 0 and report["errors"][0]["field"] == "row 5.phone"
+
+
+def test_search_persons_cli_contract(cli_db: str, tmp_path: Path) -> None:
+    rows = person_rows(50)
+    others = ["Bennani", "Tazi", "Chraibi", "Idrissi", "Berrada", "Fassi", "Amrani", "Sqalli", "Kettani", "Lahlou"]
+    for i, r in enumerate(rows):
+        r.update({"given_name": ["Karim", "Said", "Omar", "Hamza", "Nabil"][i % 5], "family_name": others[i % 10],
+                  "given_name_ar": "", "family_name_ar": ""})
+    rows[7].update({"given_name": "Mohamed", "family_name": "Alaoui"})
+    path = write_csv(tmp_path / "persons.csv", rows)
+    amane(["import", "persons", str(path), "--unit", "STA"], cli_db)
+    out = json.loads(amane(["search", "persons", "محمد العلوي", "--purpose", "case 12/2026", "--limit", "5",
+                            "--json"], cli_db).stdout)
+    assert out and {"id", "external_id", "score", "names", "why"} <= set(out[0])
+    assert out[0]["external_id"] == "P000007"
+    assert out == sorted(out, key=lambda h: -h["score"])
+    missing = amane(["search", "persons", "Alaoui", "--json"], cli_db, check=False)
+    assert missing.returncode != 0

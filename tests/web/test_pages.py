@@ -333,7 +333,10 @@ def test_person_search_needs_a_purpose(world: Any) -> None:
     assert r.status_code == 200 and t("rules.purpose.required", "fr") in txt(r)
     assert "/records/view/" not in txt(r).split('id="results"')[1]
     r = client.get("/records/Person", params={"q": "0612345678", "purpose": "PV 123/2024"})
-    assert r.status_code == 200 and "Mohamed Alaoui" in txt(r) and t("records.total", "fr", n=1) in txt(r)
+    assert r.status_code == 200 and "Mohamed Alaoui" in txt(r) and t("records.ranked", "fr", n=1) in txt(r)
+    # a name in the other script finds the same person, ranked, with the reason
+    r = client.get("/records/Person", params={"q": "محمد العلوي", "purpose": "PV 123/2024"})
+    assert r.status_code == 200 and "Mohamed Alaoui" in txt(r) and t("records.why", "fr") in txt(r)
     audit = world.svc.audit_log.search(world.actor("HQ", "auditor"), __import__(
         "amane.services.audit_log", fromlist=["AuditQuery"]).AuditQuery(action="search"))[0]
     assert any(rec["purpose"] == "PV 123/2024" for rec in audit)

@@ -16,6 +16,7 @@ from amane.services.context import Actor
 from amane.services.entities import ListQuery
 from amane.services.errors import FieldError, ValidationFailed
 from amane.services.roles import CLEARANCE_LABELS, roles
+from amane.services.search import PersonQuery
 
 router = APIRouter(prefix="/api/v1")
 
@@ -278,6 +279,23 @@ def create_relation(body: EntityIn, response: Response, svc: Services = Svc, act
     if not svc.registry.get(body.schema_).is_edge:
         raise ValidationFailed([FieldError("schema", "schema.not_relation", f"'{body.schema_}' is not a relation")])
     return create_entity(body, response, svc, actor)
+
+
+# -- search ------------------------------------------------------------------------------
+
+@router.get("/search/persons", tags=["search"])
+def search_persons(
+    q: str = Query(max_length=200, description="A name in Arabic or Latin letters, any order, or an identifier"),
+    limit: int = Query(default=20, ge=1, le=200),
+    birth_year: int | None = Query(default=None, ge=1850, le=2100),
+    birth_year_to: int | None = Query(default=None, ge=1850, le=2100),
+    sex: str | None = Query(default=None, pattern="^[MFmf]$"),
+    birth_place: str | None = Query(default=None, max_length=100),
+    svc: Services = Svc, actor: Actor = Who,
+) -> list[dict[str, Any]]:
+    """Ranked persons with a score and why they matched. Needs a declared purpose (X-Purpose)."""
+    hits = svc.persons.search(actor, PersonQuery(q, limit, birth_year, birth_year_to, sex, birth_place))
+    return [h.as_dict() for h in hits]
 
 
 # -- audit ---------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ app.add_typer(units_app, name="units")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
+search_app = typer.Typer(help="Search records.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 
 err = Console(stderr=True)
 out = Console()
@@ -290,6 +292,36 @@ def export(
         audit.append(s, [(actor, audit.AuditEvent("export", schema or "entity", "",
                                                   details={"records": n, "file": str(output or "-")}))])
     err.print(f"{n} records exported")
+
+
+# -- search ------------------------------------------------------------------------------
+
+@search_app.command("persons")
+def search_persons(
+    query: str,
+    purpose: Annotated[str, typer.Option(help="Declared purpose (required, audited)")],
+    limit: int = 20,
+    birth_year: Annotated[int | None, typer.Option(help="Year of birth")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find persons by name in either script (any order, typos) or by identifier; best first."""
+    from amane.services.search import PersonQuery
+
+    svc = _services()
+    try:
+        hits = svc.persons.search(Actor.system(source="cli").with_request(purpose=purpose),
+                                  PersonQuery(query, limit=limit, birth_year=birth_year))
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
+        return
+    t = Table("score", "names", "born", "unit", "why")
+    for h in hits:
+        t.add_row(f"{h.score:.2f}", " / ".join(h.names), str(h.data.get("birth_date", "")), h.owner_unit, h.why)
+    out.print(t)
 
 
 # -- audit -----------------------------------------------------------------------------------

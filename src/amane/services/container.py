@@ -10,6 +10,7 @@ from amane.services.audit_log import AuditLogService
 from amane.services.auth import AuthService
 from amane.services.entities import EntityService
 from amane.services.imports import ImportService
+from amane.services.search import PersonSearch
 from amane.services.units import UnitService
 from amane.services.users import UserService
 from amane.settings import Settings, get_settings
@@ -28,6 +29,7 @@ class Services:
     entities: EntityService
     imports: ImportService
     audit_log: AuditLogService
+    persons: PersonSearch
 
     @classmethod
     def create(cls, settings: Settings | None = None, *, database_url: str | None = None) -> Services:
@@ -47,6 +49,7 @@ class Services:
             entities=EntityService(db, registry, settings, writer),
             imports=ImportService(db, registry),
             audit_log=AuditLogService(db),
+            persons=PersonSearch(db, registry, settings, writer),
         )
 
     def close(self) -> None:

@@ -50,6 +50,7 @@ from amane.services.errors import (
     ValidationFailed,
 )
 from amane.services.roles import CLEARANCE_LABELS, CLEARANCES
+from amane.services.search import PersonQuery
 from amane.services.units import UnitView
 from amane.store.tables import User
 from amane.web.i18n import LANG_COOKIE, LANGUAGES, direction, has, normalise, t
@@ -705,9 +706,14 @@ def record_list(schema_name: str, request: Request, actor: Actor = Who) -> HTMLR
     page = _int(qp.get("page"), 1)
     errors: dict[str, list[Problem]] = {}
     result = None
+    hits = None
     try:
-        result = svc.entities.list(actor.with_request(purpose=purpose),
-                                   ListQuery(schema=schema.name, q=q or None, page=page, per_page=PER_PAGE))
+        if schema.name == "Person" and q:
+            # a name in either script, any order, typos: ranked by the person search engine
+            hits = svc.persons.search(actor.with_request(purpose=purpose), PersonQuery(q, limit=50))
+        else:
+            result = svc.entities.list(actor.with_request(purpose=purpose),
+                                       ListQuery(schema=schema.name, q=q or None, page=page, per_page=PER_PAGE))
     except ValidationFailed as exc:
         errors = group_errors(exc, lang, schema)
     pages = max(1, math.ceil(result.total / result.per_page)) if result else 1
@@ -718,7 +724,7 @@ def record_list(schema_name: str, request: Request, actor: Actor = Who) -> HTMLR
 
     return render(request, "list.html", {
         "schema": schema, "q": q, "purpose": purpose, "needs_purpose": schema.name == "Person",
-        "result": result, "errors": errors, "page": page, "pages": pages, "page_url": page_url,
+        "result": result, "hits": hits, "errors": errors, "page": page, "pages": pages, "page_url": page_url,
     })
 
 
