@@ -10,6 +10,7 @@ directly. Every search needs a declared purpose and is audited with its terms.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,17 +51,23 @@ def person_names(data: Mapping[str, Any]) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _keys_of_name(name: str) -> tuple[tuple[str, str], ...]:
+    """The engine's keys for one full name (names repeat a lot in police data: cached)."""
+    try:
+        return tuple(names_engine.index_keys(name))
+    except ValueError:
+        return ()
+
+
 def name_index_keys(schema: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Keys of the names engine for a record (persons only), to store beside the model's keys."""
     if schema != "Person":
         return []
     keys: dict[tuple[str, str], None] = {}
     for n in person_names(data):
-        try:
-            for k in names_engine.index_keys(n):
-                keys[k] = None
-        except ValueError:
-            continue
+        for k in _keys_of_name(n):
+            keys[k] = None
     return list(keys)
 
 
