@@ -27,7 +27,7 @@ from amane.services.context import Actor
 from amane.services.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from amane.services.policy import unit_in_scope, visible_entities
 from amane.services.roles import CLEARANCES, clearance_level
-from amane.services.search import name_index_keys
+from amane.services.search import record_keys
 from amane.settings import Settings
 from amane.store.db import Database
 from amane.store.tables import Entity, EntityKey, EntityRef, EntityShare, EntityVersion, Unit, User
@@ -241,8 +241,7 @@ class EntityService:
         if not fresh:
             s.execute(delete(EntityKey).where(EntityKey.entity_id == eid))
             s.execute(delete(EntityRef).where(EntityRef.entity_id == eid))
-        keys = [{"entity_id": eid, "kind": k, "value": v[:200]}
-                for k, v in dict.fromkeys([*schema.keys(data), *name_index_keys(schema.name, data)])]
+        keys = [{"entity_id": eid, "kind": k, "value": v[:200]} for k, v in record_keys(schema, data)]
         if keys:
             s.execute(insert(EntityKey), keys)
         refs = [{"entity_id": eid, "prop": p, "ref_id": r} for p, r in set(schema.references(data))]

@@ -30,7 +30,7 @@ from amane.services.entities import new_id
 from amane.services.errors import FieldError
 from amane.services.policy import unit_in_scope, visible_entities
 from amane.services.roles import clearance_level
-from amane.services.search import name_index_keys
+from amane.services.search import record_keys
 from amane.store.bulk import insert_rows
 from amane.store.db import Database
 from amane.store.tables import Entity, EntityKey, EntityRef, Unit
@@ -180,7 +180,7 @@ class _PrepareContext:
         assert row_unit is not None
         ext = str(row.values.get("external_id") or content_id(schema.name, data))[:128]
         return Prepared(row.line, ext, row_unit.id, level, data, schema.caption(data)[:300],
-                        [*schema.keys(data), *name_index_keys(schema.name, data)], schema.references(data))
+                        record_keys(schema, data), schema.references(data))
 
 
 class ImportService:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, tuple_
 
 from amane import names as names_engine
-from amane.model.schema import Registry
+from amane.model.schema import EntitySchema, Registry
 from amane.model.types import get_type
 from amane.services.audit import AuditEvent, AuditWriter
 from amane.services.context import Actor
@@ -69,6 +69,15 @@ def name_index_keys(schema: str, data: Mapping[str, Any]) -> list[tuple[str, str
         for k in _keys_of_name(n):
             keys[k] = None
     return list(keys)
+
+
+def record_keys(schema: EntitySchema, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every look-up key of a record: the model's (identifiers, name keys) plus, for persons, the
+    names engine's cross-script keys, which supersede the model's simple name keys there."""
+    keys = schema.keys(data)
+    if schema.name == "Person":
+        keys = [k for k in keys if k[0] != "name"] + name_index_keys(schema.name, data)
+    return list(dict.fromkeys(keys))
 
 
 @dataclass
