@@ -75,7 +75,7 @@ AUDIT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 def _row(actor: Actor, ev: AuditEvent, at: datetime) -> dict[str, Any]:
     return {
-        "at": at.replace(microsecond=at.microsecond),
+        "at": at,
         "user_id": actor.user_id,
         "username": actor.username,
         "unit_code": actor.unit_code,

@@ -20,22 +20,19 @@ from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, selec
 from sqlalchemy.orm import Session
 
 from amane.model.schema import EntitySchema, Registry
-from amane.model.types import get_type
 from amane.services import audit
 from amane.services.audit import AuditEvent, AuditWriter
 from amane.services.context import Actor
 from amane.services.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from amane.services.policy import unit_in_scope, visible_entities
 from amane.services.roles import CLEARANCES, clearance_level
-from amane.services.search import record_keys
+from amane.services.search import identifier_keys, record_keys
 from amane.settings import Settings
 from amane.store.db import Database
 from amane.store.tables import Entity, EntityKey, EntityRef, EntityShare, EntityVersion, Unit, User
 from amane.store.types import utcnow
 
 MAX_PER_PAGE = 200
-#: Value types tried when a list query looks like an identifier (phone, CIN, plate...).
-IDENTIFIER_TYPES = ("phone", "cin", "plate", "iban", "vin", "email", "crypto")
 
 
 def new_id() -> str:
@@ -298,18 +295,10 @@ class EntityService:
     def _text_clause(self, q: str) -> Any:
         """Caption contains the text, or an identifier key equals its normalised form."""
         ors: list[Any] = [func.lower(Entity.caption).contains(q.lower(), autoescape=True)]
-        for type_name in IDENTIFIER_TYPES:
-            vt = get_type(type_name)
-            try:
-                value = vt.clean(q)
-            except Exception:  # noqa: BLE001 - not this kind of identifier
-                continue
-            for key in vt.keys(value):
-                ors.append(
-                    exists(select(EntityKey.entity_id).where(
-                        EntityKey.entity_id == Entity.id, EntityKey.kind == vt.key_kind, EntityKey.value == key
-                    ))
-                )
+        for kind, key in identifier_keys(q):
+            ors.append(exists(select(EntityKey.entity_id).where(
+                EntityKey.entity_id == Entity.id, EntityKey.kind == kind, EntityKey.value == key
+            )))
         return or_(*ors)
 
     def list(self, actor: Actor, query: ListQuery) -> Page:

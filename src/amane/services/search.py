@@ -40,6 +40,21 @@ IDENTIFIER_TYPES = ("cin", "phone", "plate", "iban", "vin", "email", "crypto")
 MAX_QUERY = 200
 
 
+def identifier_keys(text: str) -> list[tuple[str, str]]:
+    """(kind, key) pairs for a query that reads as an identifier (CNIE, phone, plate, IBAN, VIN,
+    e-mail, crypto address), normalised the way stored values are; empty for anything else."""
+    keys: list[tuple[str, str]] = []
+    for type_name in IDENTIFIER_TYPES:
+        vt = get_type(type_name)
+        try:
+            value = vt.clean(text)
+        except Exception:  # noqa: BLE001 - not this kind of identifier
+            continue
+        if vt.key_kind:
+            keys += [(vt.key_kind, k) for k in vt.keys(value)]
+    return keys
+
+
 def person_names(data: Mapping[str, Any]) -> list[str]:
     """The full names a person is known by: Latin, Arabic-script, and each alias."""
     out = []
@@ -116,18 +131,6 @@ class PersonSearch:
         self.settings = settings
         self.writer = writer
 
-    def _identifier_keys(self, text: str) -> list[tuple[str, str]]:
-        keys: list[tuple[str, str]] = []
-        for type_name in IDENTIFIER_TYPES:
-            vt = get_type(type_name)
-            try:
-                value = vt.clean(text)
-            except Exception:  # noqa: BLE001 - not this kind of identifier
-                continue
-            if vt.key_kind:
-                keys += [(vt.key_kind, k) for k in vt.keys(value)]
-        return keys
-
     def search(self, actor: Actor, query: PersonQuery) -> list[PersonHit]:
         actor.require("persons.search")
         errors = []
@@ -142,7 +145,7 @@ class PersonSearch:
             errors.append(FieldError("limit", "limit.range", "limit must be between 1 and 200"))
         if errors:
             raise ValidationFailed(errors)
-        id_keys = self._identifier_keys(text)
+        id_keys = identifier_keys(text)
         exact = bool(id_keys)
         if id_keys:
             keys = id_keys
