@@ -144,6 +144,7 @@ def load_records(svc: Services, records: Any, *, console: Console | None = None,
                 audit.append(s, [(actor, AuditEvent("import", name, "demo", details=report.as_dict()))])
             progress.update(task, completed=len(rows))
             counts[name] = report.created + report.updated + report.unchanged
+    svc.db.refresh_statistics()
     return counts
 
 

@@ -144,6 +144,8 @@ def content_id(schema: str, data: dict[str, Any]) -> str:
     return "sha1:" + hashlib.sha1(blob).hexdigest()
 
 
+#: Imports that change at least this many records refresh the planner's statistics afterwards.
+STATISTICS_AFTER = 10000
 #: Rows validated, then written, at a time.
 PREPARE_CHUNK = 2000
 
@@ -390,6 +392,9 @@ class ImportService:
         except _RollBack:
             report.created = report.updated = report.unchanged = 0
             report.errors = errors
+            return report
+        if report.created + report.updated >= STATISTICS_AFTER:
+            self.db.refresh_statistics()
         return report
 
 

@@ -95,6 +95,10 @@ class Database:
             kwargs["pool_size"] = 20
             kwargs["max_overflow"] = 20
             kwargs["pool_pre_ping"] = True
+            # psycopg prepares a statement after 5 runs and keeps a generic plan made from the
+            # statistics of that moment; a bulk import that starts on an empty table then keeps
+            # scanning the whole table for each chunk's existing-id look-up. Plan every time.
+            kwargs["connect_args"] = {"prepare_threshold": None}
         self.engine = create_engine(self.url, **kwargs)
         self.write_engine: Engine = self.engine
         self._write_lock: _FileWriteLock | None = None
@@ -134,6 +138,16 @@ class Database:
         """A Core write transaction (for hot paths that need no ORM session)."""
         with self._writer_turn(), self.write_engine.begin() as conn:
             yield conn
+
+    def refresh_statistics(self) -> None:
+        """Let the query planner see the data after a bulk load (a plan made on an empty table
+        keeps scanning it). PostgreSQL: ANALYZE the record tables; SQLite: PRAGMA optimize."""
+        with self._writer_turn(), self.engine.connect() as c:
+            if self.is_sqlite:
+                c.exec_driver_sql("PRAGMA optimize")
+            else:
+                c.exec_driver_sql("ANALYZE entities, entity_keys, entity_refs, entity_versions")
+            c.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()
