@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, tuple_
+from sqlalchemy import and_, case, func, or_, select
 
 from amane import names as names_engine
 from amane.model.schema import EntitySchema, Registry
@@ -168,7 +168,9 @@ class PersonSearch:
         shared = func.sum(weight).label("shared")
         ranked = (
             select(EntityKey.entity_id, shared)
-            .where(tuple_(EntityKey.kind, EntityKey.value).in_(list(dict.fromkeys(keys))))
+            # OR of (kind, value) pairs, not a row-value IN: SQLite scans the whole index for the
+            # latter (measured 228 ms against 26 ms at 100,000 persons); PostgreSQL does both well
+            .where(or_(*(and_(EntityKey.kind == k, EntityKey.value == v) for k, v in dict.fromkeys(keys))))
             .group_by(EntityKey.entity_id)
             .subquery()
         )
