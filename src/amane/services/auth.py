@@ -10,7 +10,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 from argon2 import PasswordHasher
@@ -270,6 +270,3 @@ class AuthService:
                 return None
             return actor_for(user, unit)
 
-
-def expires_in(at: datetime) -> float:
-    return (at - utcnow()).total_seconds()

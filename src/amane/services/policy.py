@@ -58,10 +58,6 @@ def unit_in_scope(actor: Actor, unit: Unit) -> bool:
     return actor.national or unit.path.startswith(actor.unit_path)
 
 
-def can_see_unit_path(actor: Actor, path: str) -> bool:
-    return actor.national or path.startswith(actor.unit_path)
-
-
 def visible_audit(actor: Actor) -> ColumnElement[bool]:
     """Auditors see the audit records of users whose unit is in their scope."""
     if not actor.can("audit.read"):
