@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ASSETS := src/amane/web/static/vendor/htmx.min.js
 export AMANE_DATABASE_URL ?= sqlite:///var/amane.db
 
-.PHONY: run test check install assets db seed bench clean browser-deps
+.PHONY: run test check install assets db seed bench clean browser-deps system-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,7 +30,7 @@ assets: $(ASSETS)
 db: install
 	$(BIN)/amane db upgrade
 
-seed: db
+seed: db system-deps
 	$(BIN)/amane demo seed --if-empty
 
 ## make run: set everything up and serve the app on http://127.0.0.1:8000 with demo data
@@ -38,8 +38,16 @@ run: seed
 	$(BIN)/amane serve
 
 ## make test: install test dependencies and run the whole suite on SQLite and PostgreSQL
-test: install browser-deps
+test: install system-deps browser-deps
 	$(BIN)/python -m pytest -q
+
+# Debian libraries for printable documents (WeasyPrint: Pango, HarfBuzz) and Arabic fonts
+SYSTEM_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core poppler-utils
+system-deps:
+	@dpkg -s $(SYSTEM_PKGS) >/dev/null 2>&1 || { \
+	  echo "installing Debian packages for PDF documents: $(SYSTEM_PKGS)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null) \
+	  || echo "WARNING: could not install $(SYSTEM_PKGS); printable documents will be unavailable"; }
 
 browser-deps:
 	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-core >/dev/null 2>&1; } || { \

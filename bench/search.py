@@ -1,27 +1,46 @@
 """Person search speed and recall in the database: `python bench/search.py [--persons 100000]`.
 
 For SQLite and PostgreSQL: imports N generated persons (`amane.demo.generate`: Moroccan names in
-Arabic and Latin script, spelling variants), then runs Q searches through the real service
-(policy, key index, ranking, audit) with the name of a stored person written in the OTHER script
-(a person stored with both forms is queried with one form; recall counts the right record in the
-top 10). Prints p50/p95 latency, queries/s (one client) and recall@1/@10, with the baseline the
-issue names measured in the same run: brute-force rapidfuzz token-sort over every stored Latin
-full name (no index), time per query.
+Arabic and Latin script, spelling variants; each in the station and classification the generator
+gives it) through the real import service (validation, the names engine's keys, versions, audit),
+then runs Q searches through the real service (policy, key index, ranking, audit) with the name of
+a stored person written in the OTHER script (a person stored with both forms is queried with one
+form; recall counts the right record in the top 10), as a national user (``--scopes`` adds a
+regional and a station user, who see only their part).
+Prints p50/p95 latency, queries/s (one client) and recall@1/@10, with the baseline the issue
+names measured in the same run: brute-force rapidfuzz token-sort over every stored Latin full
+name (no index), time per query, on a sample of the Latin queries.
+
+Generated persons and the loaded databases are cached (default ``/tmp/amane-bench-search``, or
+``--cache-dir``): a SQLite file and a PostgreSQL schema per (persons, seed, generator, keys
+version), built when missing, migrated to the current head when reused, and checked against the
+keys the import writes today (a sample of persons; a mismatch rebuilds). ``--fresh`` builds into
+a throw-away file/schema instead (the former behaviour). 1,000,000 persons: generating and
+loading take several minutes the first time; later runs start in seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import gc
+import hashlib
+import json
+import os
+import pstats
 import random
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -29,94 +48,336 @@ sys.path.insert(0, str(ROOT / "src"))
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from amane.demo.generate import generate  # noqa: E402
+from amane.names import KEYS_VERSION  # noqa: E402
 from amane.services.container import Services  # noqa: E402
 from amane.services.context import Actor  # noqa: E402
-from amane.services.imports import Row  # noqa: E402
-from amane.services.search import PersonQuery  # noqa: E402
+from amane.services.imports import META_COLUMNS, Row  # noqa: E402
+from amane.services.search import PersonQuery, record_keys  # noqa: E402
 from amane.services.units import load_unit_specs  # noqa: E402
 from amane.settings import Settings  # noqa: E402
 from amane.store import migrate  # noqa: E402
+from amane.store.tables import Entity, EntityKey, Unit  # noqa: E402
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SEED = 11
+#: Version of what the cache holds (2: each person in its generated owner unit and classification).
+FORMAT = 2
+#: Rows per import call when loading (each call is one transaction, as `amane import` would run).
+LOAD_CHUNK = 50_000
+#: Name fields kept for queries and the baseline (the rest of a person is only needed to load).
+NAME_FIELDS = ("external_id", "given_name", "family_name", "given_name_ar", "family_name_ar")
 
 
-def persons(n: int) -> list[dict[str, Any]]:
-    out = []
-    for rec in generate(persons=n, incidents=0, seed=11):
-        if rec.schema == "Person":
-            out.append({"external_id": rec.external_id, **rec.data})
-            if len(out) >= n:
+def _tag(n: int) -> str:
+    """Cache key: persons, seed, the generator's source and the names engine's keys version."""
+    h = hashlib.sha256()
+    for name in ("generate.py", "geo.py", "names.py"):
+        h.update((ROOT / "src" / "amane" / "demo" / name).read_bytes())
+    return f"{n}-s{SEED}-g{h.hexdigest()[:10]}-k{KEYS_VERSION}-u{FORMAT}"
+
+
+def _people_file(cache: Path, n: int) -> Path:
+    """JSON Lines of N generated persons (external_id first), generated once per tag."""
+    path = cache / f"persons-{_tag(n)}.jsonl"
+    if path.exists():
+        return path
+    t0 = time.perf_counter()
+    tmp = path.with_suffix(".part")
+    count = 0
+    with tmp.open("w", encoding="utf-8") as f:
+        for rec in generate(persons=n, incidents=0, seed=SEED):
+            if rec.schema != "Person":
+                continue
+            row = {"external_id": rec.external_id, "owner_unit": rec.owner_unit,
+                   "classification": rec.classification, **rec.data}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+            if count >= n:
                 break
-    return out
+    tmp.rename(path)
+    print(f"generated {count:,} persons in {time.perf_counter() - t0:.1f} s -> {path}", flush=True)
+    return path
 
 
-def run(name: str, url: str, people: list[dict[str, Any]], queries: int) -> None:
+def _read_people(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            yield json.loads(line)
+
+
+def _name_rows(path: Path) -> list[tuple[str, ...]]:
+    """(external_id, given, family, given_ar, family_ar) of every person, in file order."""
+    return [tuple(str(p.get(k) or "") for k in NAME_FIELDS) for p in _read_people(path)]
+
+
+# -- databases --------------------------------------------------------------------------------
+
+
+def _open(url: str) -> Services:
     svc = Services.create(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
     migrate.upgrade(svc.db)
+    return svc
+
+
+def _unit(svc: Services) -> str:
+    return next(u.code for u in svc.units.all() if u.kind == "regional_service" and u.region == "06")
+
+
+def _load(svc: Services, people: Path) -> float:
+    """Import every person through the import service, LOAD_CHUNK rows a call; returns seconds."""
     svc.units.seed(load_unit_specs())
-    unit = next(u.code for u in svc.units.all() if u.kind == "regional_service" and u.region == "06")
+    unit = _unit(svc)
     t0 = time.perf_counter()
-    rows = [Row(i, dict(p)) for i, p in enumerate(people, start=2)]
-    report = svc.imports.import_rows(Actor.system(), "Person", rows, unit=unit)
-    load_s = time.perf_counter() - t0
-    assert not report.errors, report.errors[:3]
-    both = [p for p in people if p.get("given_name") and p.get("family_name_ar") and p.get("family_name")]
-    rng = random.Random(3)
-    sample = rng.sample(both, min(queries, len(both)))
+    done = 0
+    chunk: list[Row] = []
+    for i, p in enumerate(_read_people(people), start=2):
+        chunk.append(Row(i, p))
+        if len(chunk) >= LOAD_CHUNK:
+            report = svc.imports.import_rows(Actor.system(), "Person", chunk, unit=unit)
+            assert not report.errors, report.errors[:3]
+            done += len(chunk)
+            chunk = []
+            print(f"  loaded {done:,} persons ({done / (time.perf_counter() - t0):,.0f}/s)", flush=True)
+    if chunk:
+        report = svc.imports.import_rows(Actor.system(), "Person", chunk, unit=unit)
+        assert not report.errors, report.errors[:3]
+    return time.perf_counter() - t0
+
+
+def _keys_current(svc: Services, people: Path, sample: int = 300) -> bool:
+    """Whether the stored keys of a sample of persons are those the import computes today."""
+    reg = svc.registry.get("Person")
+    wanted: dict[str, dict[str, Any]] = {}
+    for i, p in enumerate(_read_people(people)):
+        if i % 997 == 0:
+            wanted[p["external_id"]] = p
+        if len(wanted) >= sample:
+            break
+    with svc.db.read() as s:
+        ids = dict(s.execute(select(Entity.external_id, Entity.id).where(Entity.external_id.in_(list(wanted)))).all())
+        if len(ids) != len(wanted):
+            return False
+        stored: dict[str, set[tuple[str, str]]] = {}
+        for eid, kind, value in s.execute(select(EntityKey.entity_id, EntityKey.kind, EntityKey.value)
+                                          .where(EntityKey.entity_id.in_(list(ids.values())))):
+            stored.setdefault(eid, set()).add((kind, value))
+    for ext, p in wanted.items():
+        data = reg.validate({k: v for k, v in p.items() if k not in META_COLUMNS})
+        if {(k, v[:200]) for k, v in record_keys(reg, data)} != stored.get(ids[ext], set()):
+            return False
+    return True
+
+
+def sqlite_db(cache: Path | None, n: int, people: Path) -> tuple[str, float | None, Path | None]:
+    """(url, load seconds or None when reused, a directory to delete afterwards or None)."""
+    if cache is None:
+        tmp = Path(tempfile.mkdtemp(prefix="amane-search-"))
+        svc = _open(f"sqlite:///{tmp / 'search.db'}")
+        load_s = _load(svc, people)
+        svc.close()
+        return f"sqlite:///{tmp / 'search.db'}", load_s, tmp
+    path = cache / f"search-{_tag(n)}.db"
+    if path.exists():
+        svc = _open(f"sqlite:///{path}")
+        ok = _keys_current(svc, people)
+        svc.close()
+        if ok:
+            return f"sqlite:///{path}", None, None
+        print("[sqlite] cached database has other keys than today's import: rebuilding", flush=True)
+        for suffix in ("", "-wal", "-shm", ".writelock"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    building = cache / f"building-{uuid.uuid4().hex[:8]}.db"
+    svc = _open(f"sqlite:///{building}")
+    load_s = _load(svc, people)
+    with svc.db.engine.connect() as c:
+        c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    svc.close()
+    for suffix in ("-wal", "-shm", ".writelock"):
+        Path(f"{building}{suffix}").unlink(missing_ok=True)
+    building.rename(path)
+    return f"sqlite:///{path}", load_s, None
+
+
+def _schema_url(schema: str) -> str:
+    return f"{PG}?options=-csearch_path%3D{schema}"
+
+
+def pg_db(cache: Path | None, n: int, people: Path) -> tuple[str, float | None, str | None]:
+    """(url, load seconds or None when reused, a schema to drop afterwards or None)."""
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    if cache is None:
+        schema = "bench_" + uuid.uuid4().hex[:8]
+        with admin.connect() as c:
+            c.execute(text(f'CREATE SCHEMA "{schema}"'))
+        svc = _open(_schema_url(schema))
+        load_s = _load(svc, people)
+        svc.close()
+        return _schema_url(schema), load_s, schema
+    schema = "bench_search_" + hashlib.sha256(_tag(n).encode()).hexdigest()[:12]
+    with admin.connect() as c:
+        complete = c.execute(text(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = :s AND table_name = 'bench_complete'"),
+            {"s": schema}).first() is not None
+    if complete:
+        svc = _open(_schema_url(schema))
+        ok = _keys_current(svc, people)
+        svc.close()
+        if ok:
+            _vacuum(admin, schema)
+            return _schema_url(schema), None, None
+        print("[postgresql] cached schema has other keys than today's import: rebuilding", flush=True)
+    with admin.connect() as c:
+        c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    svc = _open(_schema_url(schema))
+    load_s = _load(svc, people)
+    svc.close()
+    with admin.connect() as c:
+        c.execute(text(f'CREATE TABLE "{schema}".bench_complete (tag text)'))
+        c.execute(text(f'INSERT INTO "{schema}".bench_complete VALUES (:t)'), {"t": _tag(n)})
+    _vacuum(admin, schema)
+    admin.dispose()
+    return _schema_url(schema), load_s, None
+
+
+def _vacuum(admin: Any, schema: str) -> None:
+    """VACUUM the loaded tables once, as autovacuum does on a production server some time after a
+    bulk load (this development server runs with autovacuum off): it sets the visibility map,
+    without which an index-only scan still visits the table for every row."""
+    with admin.connect() as c:
+        pending = c.execute(text(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :s AND relname IN ('entities', 'entity_keys') "
+            "AND last_vacuum IS NULL AND last_autovacuum IS NULL"), {"s": schema}).scalars().all()
+        for table in pending:
+            t0 = time.perf_counter()
+            c.execute(text(f'VACUUM (ANALYZE) "{schema}".{table}'))
+            print(f"[postgresql] VACUUM (ANALYZE) {table}: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+def query_sample(names: list[tuple[str, ...]], queries: int, seed: int = 3) -> list[tuple[str, ...]]:
+    both = [p for p in names if p[1] and p[4] and p[2]]  # given, family_ar, family
+    return random.Random(seed).sample(both, min(queries, len(both)))
+
+
+def query_text(p: tuple[str, ...], i: int) -> str:
+    # Arabic query for a record that also has a Latin form, and the other way round
+    return f"{p[3]} {p[4]}".strip() if i % 2 else f"{p[1]} {p[2]}"
+
+
+def scope_actor(svc: Services, scope: str) -> Actor:
+    """The searching user: ``national`` (every unit's records), ``region`` (the regional service of
+    Casablanca-Settat and its subtree) or ``station`` (the station holding the most persons)."""
     actor = Actor.system().with_request(purpose="benchmark")
+    if scope == "national":
+        return actor
+    with svc.db.read() as s:
+        if scope == "region":
+            unit = s.scalars(select(Unit).where(Unit.kind == "regional_service", Unit.region == "06")).one()
+        elif scope == "station":
+            top = (select(Entity.owner_unit_id).where(Entity.schema == "Person").group_by(Entity.owner_unit_id)
+                   .order_by(func.count().desc()).limit(1).scalar_subquery())
+            unit = s.scalars(select(Unit).where(Unit.id == top)).one()
+        else:
+            raise SystemExit(f"unknown scope {scope!r}")
+        return replace(actor, unit_id=unit.id, unit_code=unit.code, unit_path=unit.path, national=False)
+
+
+def measure(name: str, url: str, sample: list[tuple[str, ...]], warmup: list[tuple[str, ...]],
+            profile: int, scope: str) -> dict[str, float]:
+    svc = _open(url)
+    actor = scope_actor(svc, scope)
+    for i, p in enumerate(warmup):  # page cache and the engine's caches, not counted
+        svc.persons.search(actor, PersonQuery(query_text(p, i), limit=10))
     lat: list[float] = []
     hit1 = hit10 = 0
+    prof = cProfile.Profile() if profile else None
     for i, p in enumerate(sample):
-        if i % 2:  # Arabic query for a record that also has a Latin form, and the other way round
-            q = f"{p.get('given_name_ar', '')} {p['family_name_ar']}".strip()
-        else:
-            q = f"{p['given_name']} {p['family_name']}"
+        q = query_text(p, i)
+        if prof is not None:
+            prof.enable()
         t = time.perf_counter()
         hits = svc.persons.search(actor, PersonQuery(q, limit=10))
         lat.append((time.perf_counter() - t) * 1000)
+        if prof is not None:
+            prof.disable()
         exts = [h.external_id for h in hits]
-        hit1 += int(bool(exts) and exts[0] == p["external_id"])
-        hit10 += int(p["external_id"] in exts)
-    lat.sort()
-    p50, p95 = statistics.median(lat), lat[int(len(lat) * 0.95) - 1]
-    # baseline: brute-force rapidfuzz over all stored Latin names
-    latin = [f"{p.get('given_name', '')} {p.get('family_name', '')}".strip() for p in people]
+        hit1 += int(bool(exts) and exts[0] == p[0])
+        hit10 += int(p[0] in exts)
+    svc.close()
+    if prof is not None:
+        print(f"[{name}] profile of the measured queries (cumulative):")
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(profile)
+    srt = sorted(lat)
+    return {"p50": statistics.median(srt), "p95": srt[max(0, int(len(srt) * 0.95) - 1)],
+            "qps": 1000 / statistics.mean(srt), "r1": hit1 / len(sample), "r10": hit10 / len(sample)}
+
+
+def baseline(names: list[tuple[str, ...]], sample: list[tuple[str, ...]], n: int) -> float:
+    """Brute-force rapidfuzz token-sort over every stored Latin full name: ms per query."""
+    latin = [f"{p[1]} {p[2]}".strip() for p in names]
     bl: list[float] = []
-    for p in sample[:100]:
-        q = f"{p['given_name']} {p['family_name']}"
+    for p in sample[:n]:
+        q = f"{p[1]} {p[2]}"
         t = time.perf_counter()
         process.extract(q, latin, scorer=fuzz.token_sort_ratio, limit=10)
         bl.append((time.perf_counter() - t) * 1000)
-    svc.close()
-    print(f"[{name}] {len(people):,} persons imported in {load_s:.1f} s ({len(people) / load_s:,.0f}/s)")
-    print(f"  person search (service: policy + key index + ranking + audit), {len(sample)} queries, half of them "
-          f"cross-script: p50 {p50:.1f} ms, p95 {p95:.1f} ms, {1000 / statistics.mean(lat):.0f} queries/s (1 client); "
-          f"recall@1 {hit1 / len(sample):.3f}, recall@10 {hit10 / len(sample):.3f}")
-    print(f"  baseline: brute-force rapidfuzz over {len(latin):,} Latin names: "
-          f"{statistics.median(bl):.1f} ms per query (Latin queries only)")
+    return statistics.median(bl)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--persons", type=int, default=100000)
     ap.add_argument("--queries", type=int, default=400)
+    ap.add_argument("--warmup", type=int, default=50, help="searches run first and not counted")
+    ap.add_argument("--baseline-queries", type=int, default=50, help="Latin queries timed for the baseline")
     ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--scopes", default="national",
+                    help="who searches: national, region (Casablanca-Settat), station (the largest); comma-separated")
+    ap.add_argument("--cache-dir", default=os.environ.get("AMANE_BENCH_CACHE", "/tmp/amane-bench-search"))
+    ap.add_argument("--fresh", action="store_true", help="load into a throw-away database (no cache)")
+    ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the queries, print N lines")
     args = ap.parse_args()
-    people = persons(args.persons)
+    cache_dir = Path(args.cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    people = _people_file(cache_dir, args.persons)
+    names = _name_rows(people)
+    stored = len(names)
+    sample = query_sample(names, args.queries)
+    warm = query_sample(names, args.warmup, seed=4)
+    bl = baseline(names, sample, args.baseline_queries)
+    del names  # a million tuples would only slow the garbage collector down during the searches
+    gc.collect()
+    cache = None if args.fresh else cache_dir
     for backend in args.backends.split(","):
+        cleanup: Any = None
         if backend == "sqlite":
-            tmp = Path(tempfile.mkdtemp(prefix="amane-search-"))
-            run("sqlite", f"sqlite:///{tmp / 'search.db'}", people, args.queries)
+            url, load_s, cleanup = sqlite_db(cache, args.persons, people)
         else:
-            schema = "bench_" + uuid.uuid4().hex[:8]
-            admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                run("postgresql", f"{PG}?options=-csearch_path%3D{schema}", people, args.queries)
-            finally:
+            url, load_s, cleanup = pg_db(cache, args.persons, people)
+        try:
+            if load_s is not None:
+                print(f"[{backend}] {stored:,} persons imported in {load_s:.1f} s ({stored / load_s:,.0f}/s)")
+            else:
+                print(f"[{backend}] {stored:,} persons: cached database reused")
+            results = {scope: measure(backend, url, sample, warm, args.profile, scope)
+                       for scope in args.scopes.split(",")}
+        finally:
+            if isinstance(cleanup, Path):
+                shutil.rmtree(cleanup, ignore_errors=True)
+            elif isinstance(cleanup, str):
+                admin = create_engine(PG, isolation_level="AUTOCOMMIT")
                 with admin.connect() as c:
-                    c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                    c.execute(text(f'DROP SCHEMA "{cleanup}" CASCADE'))
+        for scope, m in results.items():
+            print(f"  person search (service: policy + key index + ranking + audit), {scope} user, {len(sample)} "
+                  f"queries, half of them cross-script: p50 {m['p50']:.1f} ms, p95 {m['p95']:.1f} ms, "
+                  f"{m['qps']:.0f} queries/s (1 client); recall@1 {m['r1']:.3f}, recall@10 {m['r10']:.3f}"
+                  + ("" if scope == "national" else " (of persons anywhere: this user sees only part of them)"))
+        print(f"  baseline: brute-force rapidfuzz over {stored:,} Latin names: {bl:.1f} ms per query "
+              f"(median of {min(args.baseline_queries, len(sample))} Latin queries)", flush=True)
 
 
 if __name__ == "__main__":

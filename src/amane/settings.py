@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     tile_url: str = ""
     #: Serve cookies with the Secure flag (set true behind HTTPS).
     secure_cookies: bool = False
+    #: Attachments: where the blobs live (default ``data_dir/blobs``), the largest file, the types
+    #: accepted (detected from the content, not the name; ``type/*`` allowed), and how long an
+    #: unreferenced blob is kept before the sweeper removes it (an upload in flight is not swept).
+    attachments_dir: Path | None = None
+    attachments_max_bytes: int = 50 * 1024 * 1024
+    #: Empty: the store's default list (photos, scans, PDF, audio, video, office documents, text).
+    attachments_allowed_types: list[str] = Field(default_factory=list)
+    attachments_sweep_grace_s: int = 24 * 3600
+    #: Time zone that printed documents show times in.
+    documents_timezone: str = "Africa/Casablanca"
     #: Default language of the UI.
     default_language: str = Field(default="fr", pattern="^(ar|fr|en)$")
 
@@ -50,3 +60,7 @@ class Settings(BaseSettings):
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def attachments_root(settings: Settings) -> Path:
+    return settings.attachments_dir or (settings.data_dir / "blobs")

@@ -29,7 +29,10 @@ def test_seed_small(svc: Any) -> None:
     assert 0 < page.total < 1500
     assert all(i.data.get("region") == "06" for i in page.items)
     national = svc.entities.count(Actor.system(), ListQuery(schema="Incident"))
-    assert national == 1500
+    assert national == 1500 + counts["accepted"]  # accepted demo complaints became incidents
+    assert counts["complaints"] == 8 and counts["cases"] == 2
+    cases, _ = svc.cases.list(chief)
+    assert {c.state for c in cases} == {"open", "investigating"}
     # relations resolve to real records
     inv = svc.entities.list(Actor.system(), ListQuery(schema="Involvement", per_page=5)).items[0]
     assert svc.entities.get(Actor.system(), inv.data["person"]).schema == "Person"

@@ -85,3 +85,31 @@ def test_search_is_audited_with_terms(world: Any, people: dict[str, str]) -> Non
     rows, _ = world.svc.audit_log.search(Actor.system(), AuditQuery(username=actor.username, action="search"))
     assert rows[0]["details"]["terms"] == {"text": "Alaoui", "limit": 20, "birth_year": 1984}
     assert rows[0]["purpose"] == "case 2026/17"
+
+
+def test_common_names_bounded_then_exact(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each key reads at most a few postings; a rare key still wins, and an actor who sees none of
+    the bounded candidates gets the exact answer (the search goes deeper, then without bounds)."""
+    import amane.services.search as search
+
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "ROW_BUDGET", 0)  # 3 postings per key
+    monkeypatch.setattr(search, "DEEP", 4)  # then the best 4 persons by key overlap, then all
+    create = world.svc.entities.create
+    region_a = [create(Actor.system(), "Person", {"given_name": "Mohamed", "family_name": "Alaoui", "sex": "M"},
+                       owner_unit="STA").id for _ in range(6)]
+    region_b = [create(Actor.system(), "Person", {"given_name": "Mohamed", "family_name": "Alaoui", "sex": "M"},
+                       owner_unit="STB").id for _ in range(2)]
+    woman = create(Actor.system(), "Person", {"given_name_ar": "محمد", "family_name_ar": "العلوي", "sex": "F"},
+                   owner_unit="STA").id
+    rare = create(Actor.system(), "Person", {"given_name": "Mohamed", "family_name": "Alaoui Tazi"},
+                  owner_unit="STA").id
+    hq = world.actor("HQ", "analyst")
+    assert find(world, hq, "محمد العلوي التازي")[0].id == rare
+    hits = find(world, hq, "Mohamed Alaoui")
+    assert len(hits) == 3 and {h.id for h in hits} <= {*region_a, *region_b, woman, rare}
+    assert [h.id for h in find(world, hq, "Mohamed Alaoui", sex="f")] == [woman]
+    assert sorted(h.id for h in find(world, world.actor("REGB", "investigator"), "Mohamed Alaoui")) == sorted(region_b)
+    monkeypatch.setattr(search, "CANDIDATES", 100)
+    monkeypatch.setattr(search, "ROW_BUDGET", 2000)
+    assert {h.id for h in find(world, hq, "Mohamed Alaoui")} == {*region_a, *region_b, woman, rare}

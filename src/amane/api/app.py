@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from amane import __version__
 from amane.api import problems
+from amane.api.procedures import router as procedures_router
 from amane.api.routes import router
 from amane.services.container import Services
 
@@ -18,17 +19,20 @@ from amane.services.container import Services
 class BodyLimit:
     """413 for bodies above the configured size, whether announced or streamed."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, *, upload_limit: int | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default_limit = limit
+        #: File uploads (paths ending in ``/attachments``) may be as large as an attachment.
+        self.upload_limit = max(limit, upload_limit or limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_limit if str(scope.get("path", "")).endswith("/attachments") else self.default_limit
         for k, v in scope.get("headers", []):
-            if k == b"content-length" and v.isdigit() and int(v) > self.limit:
-                await _send_413(send, self.limit)
+            if k == b"content-length" and v.isdigit() and int(v) > limit:
+                await _send_413(send, limit)
                 return
         seen = 0
 
@@ -37,14 +41,14 @@ class BodyLimit:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge()
             return msg
 
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            await _send_413(send, self.limit)
+            await _send_413(send, limit)
 
 
 class _TooLarge(Exception):
@@ -76,8 +80,11 @@ def create_app(svc: Services | None = None, *, web: bool = True) -> Any:
     app.state.services = svc or Services.create()
     problems.install(app)
     app.include_router(router)
+    app.include_router(procedures_router)
     if web:
         from amane.web.routes import install as install_web
 
         install_web(app)
-    return BodyLimit(app, app.state.services.settings.max_body_bytes)
+    settings = app.state.services.settings
+    # multipart adds a little around the file itself
+    return BodyLimit(app, settings.max_body_bytes, upload_limit=settings.attachments_max_bytes + 64 * 1024)

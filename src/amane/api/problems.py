@@ -16,6 +16,7 @@ from amane.services.errors import (
     FieldError,
     Forbidden,
     NotFound,
+    RateLimited,
     ValidationFailed,
 )
 
@@ -44,6 +45,9 @@ def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ValidationFailed)
     async def _validation(request: Request, exc: ValidationFailed) -> JSONResponse:
+        if any(e.rule == "file.too_large" for e in exc.errors):
+            return problem(413, "Payload too large", str(exc), type_="/problems/too-large", errors=exc.errors,
+                           instance=request.url.path)
         return problem(422, "Invalid input", str(exc), type_="/problems/validation", errors=exc.errors,
                        instance=request.url.path)
 
@@ -59,8 +63,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
         errs = [FieldError(exc.field or "body", exc.rule, str(exc))]
+        extra = {k: v for k, v in exc.extra.items() if k not in ("status", "title", "detail", "type", "instance")}
         return problem(409, "Conflict", str(exc), type_="/problems/conflict", errors=errs,
-                       instance=request.url.path, **exc.extra)
+                       instance=request.url.path, **extra)
+
+    @app.exception_handler(RateLimited)
+    async def _rate(request: Request, exc: RateLimited) -> JSONResponse:
+        res = problem(429, "Too many requests", str(exc), type_="/problems/rate-limited", instance=request.url.path)
+        res.headers["Retry-After"] = str(exc.retry_after_s)
+        return res
 
     @app.exception_handler(AuthFailed)
     async def _auth(request: Request, exc: AuthFailed) -> JSONResponse:

@@ -298,6 +298,77 @@ def search_persons(
     return [h.as_dict() for h in hits]
 
 
+# -- entity resolution -------------------------------------------------------------------
+
+class ResolveIn(BaseModel):
+    unit: str | None = Field(default=None, max_length=32, description="Only persons of this unit's subtree")
+    threshold: float = Field(default=0.9, gt=0, le=1, description="Probability for proposed clusters")
+    review_floor: float = Field(default=0.5, gt=0, le=1, description="Pairs from this probability are queued")
+
+
+@router.post("/resolution/runs", status_code=201, tags=["resolution"])
+def resolution_run(body: ResolveIn, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    """Compare the persons you may see and queue the likely duplicates for review."""
+    res = svc.resolution.run(actor, unit=body.unit, threshold=body.threshold, review_floor=body.review_floor)
+    return res.as_dict()
+
+
+@router.get("/resolution/candidates", tags=["resolution"])
+def resolution_candidates(
+    status: str = Query(default="pending", max_length=16), limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0), min_probability: float = Query(default=0.0, ge=0, le=1),
+    svc: Services = Svc, actor: Actor = Who,
+) -> dict[str, Any]:
+    """The review queue: pairs of person records that may be the same person, most probable first."""
+    items, total = svc.resolution.candidates(actor, status=status, limit=limit, offset=offset,
+                                             min_probability=min_probability)
+    return {"items": [c.as_dict() for c in items], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/resolution/candidates/{cid}", tags=["resolution"])
+def resolution_candidate(cid: int, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    return svc.resolution.candidate(actor, cid).as_dict()
+
+
+class DecisionIn(BaseModel):
+    decision: str = Field(pattern="^(accept|reject)$")
+    reason: str = Field(default="", max_length=500)
+
+
+@router.post("/resolution/candidates/{cid}/decision", tags=["resolution"])
+def resolution_decide(cid: int, body: DecisionIn, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    """Accept (the two records become one identity; both are kept) or reject (with a reason)."""
+    return svc.resolution.decide(actor, cid, body.decision, reason=body.reason).as_dict()
+
+
+class MergeIn(BaseModel):
+    a: str = Field(max_length=32)
+    b: str = Field(max_length=32)
+    reason: str = Field(max_length=500)
+
+
+@router.post("/resolution/merges", status_code=201, tags=["resolution"])
+def resolution_merge(body: MergeIn, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    """Merge two person records you know to be the same person."""
+    return svc.resolution.merge(actor, body.a, body.b, reason=body.reason).as_dict()
+
+
+class UndoIn(BaseModel):
+    reason: str = Field(max_length=500)
+
+
+@router.post("/resolution/merges/{mid}/undo", tags=["resolution"])
+def resolution_undo(mid: int, body: UndoIn, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    """Undo a merge: the records are separate persons again."""
+    return svc.resolution.undo(actor, mid, reason=body.reason).as_dict()
+
+
+@router.get("/persons/{eid}/identity", tags=["resolution"])
+def person_identity(eid: str, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    """A person as one identity: every record merged with it that you may see, all names, merges."""
+    return svc.resolution.identity(actor, eid).as_dict()
+
+
 # -- audit ---------------------------------------------------------------------------------
 
 @router.get("/audit", tags=["audit"])

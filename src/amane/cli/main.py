@@ -32,6 +32,12 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
 search_app = typer.Typer(help="Search records.", no_args_is_help=True)
 app.add_typer(search_app, name="search")
+cases_app = typer.Typer(help="Investigation case files.", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
+attachments_app = typer.Typer(help="Attached files.", no_args_is_help=True)
+app.add_typer(attachments_app, name="attachments")
+resolve_app = typer.Typer(help="Find and merge duplicate persons across units.", no_args_is_help=True)
+app.add_typer(resolve_app, name="resolve")
 
 err = Console(stderr=True)
 out = Console()
@@ -322,6 +328,155 @@ def search_persons(
     for h in hits:
         t.add_row(f"{h.score:.2f}", " / ".join(h.names), str(h.data.get("birth_date", "")), h.owner_unit, h.why)
     out.print(t)
+
+
+# -- cases -----------------------------------------------------------------------------------
+
+@cases_app.command("list")
+def cases_list(
+    state: Annotated[str | None, typer.Option(help="open, investigating, referred, closed, archived")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Case files (as the console operator: every unit)."""
+    svc = _services()
+    try:
+        items, total = svc.cases.list(Actor.system(source="cli"), state=state, per_page=200)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps([c.as_dict() for c in items], ensure_ascii=False, default=str))
+        return
+    t = Table("id", "reference", "state", "unit", "title", "team")
+    for c in items:
+        t.add_row(str(c.id), c.reference, c.state, c.unit, c.title, ", ".join(f"{m.username} ({m.role})"
+                                                                              for m in c.team))
+    out.print(t)
+    err.print(f"{len(items)} of {total} cases")
+
+
+@cases_app.command("show")
+def cases_show(case_id: int, as_json: JsonOpt = False) -> None:
+    """One case file: team, incidents, tasks, timeline."""
+    svc = _services()
+    try:
+        view = svc.cases.get(Actor.system(source="cli"), case_id)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(view.as_dict(), ensure_ascii=False, default=str))
+        return
+    out.print(f"[bold]{view.reference}[/] {view.title} [dim]({view.state}, {view.unit})[/]")
+    for m in view.team:
+        out.print(f"  {m.role:10} {m.username} ({m.unit})")
+    for tk in view.tasks:
+        out.print(f"  task #{tk.id} [{tk.status}] {tk.title} -> {tk.assignee} due {tk.due_date or '-'}")
+    for e in view.events:
+        out.print(f"  {e.at:%Y-%m-%d %H:%M} {e.user or 'system'}: {e.kind} {e.text}")
+
+
+@cases_app.command("export")
+def cases_export(case_id: int, output: Annotated[Path, typer.Option("--output", "-o", help="ZIP file to write")],
+                 lang: Annotated[str, typer.Option(help="ar, fr or en")] = "fr",
+                 purpose: Annotated[str, typer.Option(help="Declared purpose (audited)")] = "case export") -> None:
+    """The case file as a ZIP: case PDF, report PDFs, attachments, manifest.json with SHA-256s."""
+    svc = _services()
+    try:
+        view, data = svc.documents.case_export(Actor.system(source="cli").with_request(purpose=purpose), case_id,
+                                               lang=lang)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    tmp = output.with_name(output.name + ".part")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(output)
+    err.print(f"{view.reference}: {len(data):,} bytes written to {output}")
+
+
+@attachments_app.command("sweep")
+def attachments_sweep(as_json: JsonOpt = False) -> None:
+    """Remove stored files that no record references (older than the grace period)."""
+    svc = _services()
+    try:
+        report = svc.attachments.sweep()
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(report.__dict__, default=str))
+    else:
+        err.print(f"removed {len(report.removed)} unreferenced files and {report.removed_temp} temp files")
+
+
+# -- resolve ---------------------------------------------------------------------------------
+
+@resolve_app.command("persons")
+def resolve_persons(
+    unit: Annotated[str | None, typer.Option(help="Only persons of this unit's subtree")] = None,
+    threshold: Annotated[float, typer.Option(help="Match probability for the proposed clusters")] = 0.9,
+    review_floor: Annotated[float, typer.Option(help="Pairs from this probability go to the review queue")] = 0.5,
+    queue: Annotated[bool, typer.Option("--queue/--no-queue", help="Store the pairs in the review queue")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find persons recorded more than once (across scripts and units) and queue them for review.
+    Prints the proposed clusters: lists of record ids with their match probability."""
+    svc = _services()
+    try:
+        with _progress() as prog:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = prog.add_task(stage, total=max(total, 1))
+                prog.update(tasks[stage], completed=done, total=max(total, 1))
+
+            result = svc.resolution.run(Actor.system(source="cli"), unit=unit, threshold=threshold,
+                                        review_floor=review_floor, progress=progress, queue=queue)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(result.clusters, ensure_ascii=False, indent=1))
+        return
+    err.print(f"{result.persons} persons compared: {result.pairs} likely pairs, {result.queued} queued for review, "
+              f"{result.already_decided} already decided; {len(result.clusters)} clusters at p >= {threshold}")
+    t = Table("records", "min p", "mean p")
+    for c in result.clusters[:50]:
+        t.add_row(" ".join(c["ids"]), f"{c['min_probability']:.3f}", f"{c['mean_probability']:.3f}")
+    out.print(t)
+
+
+@resolve_app.command("merge")
+def resolve_merge(a: str, b: str, reason: Annotated[str, typer.Option(help="Why they are one person")]) -> None:
+    """Merge two person records known to be the same person (both records are kept)."""
+    svc = _services()
+    try:
+        view = svc.resolution.merge(Actor.system(source="cli"), a, b, reason=reason)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    print(json.dumps(view.as_dict(), ensure_ascii=False))
+
+
+@resolve_app.command("undo")
+def resolve_undo(merge_id: int, reason: Annotated[str, typer.Option(help="Why the merge was wrong")]) -> None:
+    """Undo a merge: the records are separate persons again."""
+    svc = _services()
+    try:
+        view = svc.resolution.undo(Actor.system(source="cli"), merge_id, reason=reason)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    print(json.dumps(view.as_dict(), ensure_ascii=False))
 
 
 # -- audit -----------------------------------------------------------------------------------

@@ -169,5 +169,10 @@ def seed_demo(svc: Services, *, persons: int = 20000, incidents: int = 100000, s
         counts = load_records(svc, generate(persons=persons, incidents=incidents, seed=seed), console=console)
         console.print(f"demo records loaded in {time.perf_counter() - t0:.1f} s: "
                       + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        from amane.demo.procedures import seed_procedures
+
+        procs = seed_procedures(svc, seed=seed)
+        counts.update(procs)
+        console.print("demo procedures: " + ", ".join(f"{k} {v}" for k, v in procs.items()))
     print_accounts(svc, console)
     return counts

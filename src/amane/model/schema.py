@@ -32,6 +32,7 @@ __all__ = [
     "Property",
     "Registry",
     "Vocabulary",
+    "load_forms",
     "load_registry",
     "load_vocabulary",
 ]
@@ -820,6 +821,13 @@ def _load(directory: Traversable, data_path: Path | None) -> Registry:
 @functools.lru_cache(maxsize=1)
 def _default_registry() -> Registry:
     return _load(_default_schema_dir(), None)
+
+
+@functools.lru_cache(maxsize=1)
+def load_forms() -> Registry:
+    """The packaged procedure forms (``amane/forms/*.yaml``: complaint, report...): the same
+    format and value types as record schemas, but they are not record types."""
+    return _load(resources.files("amane").joinpath("forms"), None)
 
 
 def load_registry(path: Path | None = None, *, data_path: Path | None = None) -> Registry:

@@ -238,70 +238,18 @@ class _Item:
 
 def _items(raw: tuple[RawToken, ...]) -> list[_Item]:
     items: list[_Item] = []
+    sun_checks: list[tuple[int, str]] = []
     for tok in raw:
-        if tok.script == LA:
-            m = _APOSTROPHE_ARTICLE_RE.match(tok.text)
-            if m:
-                items.append(_Item(m.group(1), tok.display[: len(m.group(1))], LA, "article"))
-                rest = m.group(2).strip("'")
-                items.append(_Item(rest, tok.display[len(m.group(1)) + 1 :], LA))
-                continue
-            text = tok.text.strip("'")
-            if not text.replace("'", ""):
-                continue
-            text = ABBREVIATIONS_LA.get(text, text)
-            m = _GLUED_MOHAMED_RE.match(text)
-            if m and len(tok.display) == len(text):
-                cut = m.end()
-                items.append(_Item(text[:cut], tok.display[:cut], LA))
-                items.append(_Item(text[cut:], tok.display[cut:], LA))
-                continue
-            items.append(_Item(text, tok.display, LA))
-        else:
-            text, display = tok.text, tok.display
-            if text.startswith("عبدال") and len(text) >= 6:
-                items.append(_Item("عبد", display[:3], AR))
-                text, display = text[3:], display[3:]
-            for suffix in GLUED_SUFFIX_AR:
-                if text.endswith(suffix) and len(text) >= len(suffix) + 2:
-                    cut = len(text) - len(suffix)
-                    items.append(_Item(text[:cut], display[: len(display) - len(suffix)], AR))
-                    text, display = suffix, display[len(display) - len(suffix) :]
-                    break
-            items.append(_Item(text, display, AR))
-    # classify
-    for i, it in enumerate(items):
+        for text, display, script, kind, prefix, sun in _token_items(tok.text, tok.display, tok.script):
+            if sun:
+                sun_checks.append((len(items), sun))
+            items.append(_Item(text, display, script, kind, prefix))
+    # a Latin sun-letter article written apart ("Es Semlali", "Ed Dahbi") is one only before a
+    # word that starts with that letter
+    for i, sun in sun_checks:
         nxt = items[i + 1] if i + 1 < len(items) else None
-        if it.script == LA:
-            t = it.text
-            if t in TITLES_LA:
-                it.kind = "title"
-            elif t in ARTICLES_LA:
-                it.kind = "article"
-            elif t in PREFIXES_LA:
-                it.kind, it.prefix = "prefix", PREFIXES_LA[t]
-            elif t in SUFFIXES_LA:
-                it.kind = "suffix"
-            elif len(t) == 1:
-                it.kind = "initial"
-            else:
-                sun = SUN_ARTICLE_RE.match(t)
-                if sun and nxt is not None and nxt.script == LA and nxt.text.startswith(sun.group(1)[:2]):
-                    it.kind = "article"
-        else:
-            t = it.text
-            if t in TITLES_AR:
-                it.kind = "title"
-            elif t in ARTICLES_AR:
-                it.kind = "article"
-            elif t in PREFIXES_AR:
-                it.kind, it.prefix = "prefix", PREFIXES_AR[t]
-            elif t.endswith("عبد") and len(t) > 3:
-                it.kind, it.prefix = "prefix", "abd+"  # "بنعبد الجليل", "بوعبد الله"
-            elif t in SUFFIXES_AR:
-                it.kind = "suffix"
-            elif len(t) == 1:
-                it.kind = "initial"
+        if nxt is not None and nxt.script == LA and nxt.text.startswith(sun):
+            items[i].kind = "article"
     # "Abdou" + a divine name is the compound Abd-X; otherwise a name of its own.
     for i, it in enumerate(items):
         if it.script == LA and it.kind == "name" and it.text in ABDOU_LA:
@@ -313,6 +261,76 @@ def _items(raw: tuple[RawToken, ...]) -> list[_Item]:
                 if skel in _divine_skeletons():
                     it.kind, it.prefix = "prefix", "abd"
     return items
+
+
+@lru_cache(maxsize=65536)
+def _token_items(text: str, display: str, script: str) -> tuple[tuple[str, str, str, str, str, str], ...]:
+    """The items one raw token gives, classified: (text, display, script, kind, prefix, sun),
+    ``sun`` being the letters a next word must start with for this word to be a sun-letter
+    article ("" when it cannot be one). A function of the token alone: cached."""
+    pieces: list[tuple[str, str, str, str]] = []
+    if script == LA:
+        m = _APOSTROPHE_ARTICLE_RE.match(text)
+        if m:
+            pieces.append((m.group(1), display[: len(m.group(1))], LA, "article"))
+            rest = m.group(2).strip("'")
+            pieces.append((rest, display[len(m.group(1)) + 1 :], LA, "name"))
+        else:
+            text = text.strip("'")
+            if not text.replace("'", ""):
+                return ()
+            text = ABBREVIATIONS_LA.get(text, text)
+            m = _GLUED_MOHAMED_RE.match(text)
+            if m and len(display) == len(text):
+                cut = m.end()
+                pieces.append((text[:cut], display[:cut], LA, "name"))
+                pieces.append((text[cut:], display[cut:], LA, "name"))
+            else:
+                pieces.append((text, display, LA, "name"))
+    else:
+        if text.startswith("عبدال") and len(text) >= 6:
+            pieces.append(("عبد", display[:3], AR, "name"))
+            text, display = text[3:], display[3:]
+        for suffix in GLUED_SUFFIX_AR:
+            if text.endswith(suffix) and len(text) >= len(suffix) + 2:
+                cut = len(text) - len(suffix)
+                pieces.append((text[:cut], display[: len(display) - len(suffix)], AR, "name"))
+                text, display = suffix, display[len(display) - len(suffix) :]
+                break
+        pieces.append((text, display, AR, "name"))
+    out = []
+    for t, disp, scr, kind in pieces:
+        prefix = sun = ""
+        if scr == LA:
+            if t in TITLES_LA:
+                kind = "title"
+            elif t in ARTICLES_LA:
+                kind = "article"
+            elif t in PREFIXES_LA:
+                kind, prefix = "prefix", PREFIXES_LA[t]
+            elif t in SUFFIXES_LA:
+                kind = "suffix"
+            elif len(t) == 1:
+                kind = "initial"
+            else:
+                m = SUN_ARTICLE_RE.match(t)
+                if m:
+                    sun = m.group(1)[:2]
+        else:
+            if t in TITLES_AR:
+                kind = "title"
+            elif t in ARTICLES_AR:
+                kind = "article"
+            elif t in PREFIXES_AR:
+                kind, prefix = "prefix", PREFIXES_AR[t]
+            elif t.endswith("عبد") and len(t) > 3:
+                kind, prefix = "prefix", "abd+"  # "بنعبد الجليل", "بوعبد الله"
+            elif t in SUFFIXES_AR:
+                kind = "suffix"
+            elif len(t) == 1:
+                kind = "initial"
+        out.append((t, disp, scr, kind, prefix, sun))
+    return tuple(out)
 
 
 # -- analyse --------------------------------------------------------------------------------------
@@ -346,6 +364,10 @@ def analyse(text: str) -> NameAnalysis:
     Raises EmptyNameError, NameTooLongError or UnsupportedScriptError for text that is no name;
     a name made only of particles or initials gives an analysis with no tokens (see
     ``require_tokens``)."""
+    # Words are cleaned, cut into items and made into name parts once per process (names repeat
+    # a lot: see the caches of ``clean``, ``_token_items`` and ``_name_token``); whole names are
+    # not cached here (the callers that need it cache them: search keys, ranked candidates), so
+    # that no cache of millions of names makes the garbage collector slow.
     cleaned = clean(text)
     if not cleaned.tokens:
         raise UnsupportedScriptError(
@@ -412,28 +434,8 @@ def _build(items: list[_Item], *, titles_as_names: bool) -> tuple[list[NameToken
             )
             continue
         # a name (or a suffix word standing alone, treated as a name)
-        segments: list[Segment] = []
-        article = False
-        after_abd = False
-        for p in pending:
-            if p.kind == "prefix" and p.prefix == "abd+":
-                segments.append(Segment(p.text, p.script, "stem"))
-                after_abd, article = True, False
-            elif p.kind == "prefix":
-                segments.append(Segment(p.text, p.script, p.prefix))
-                after_abd = p.prefix == "abd" and p.text in ("abd", "عبد")
-                article = False
-            else:
-                article = True
-        segments.extend(_stem_segments(it, article, after_abd))
-        kinds = {s.kind for s in segments}
-        if kinds & FILIATION_KINDS:
-            token_kind = "filiation"
-        elif len(segments) > 1:
-            token_kind = "compound"
-        else:
-            token_kind = "name"
-        tokens.append(_make_token([*pending, it], segments, token_kind))
+        fields = (it.text, it.display, it.script, it.kind, it.prefix)
+        tokens.append(_name_token(tuple([_fields(p) for p in pending]) if pending else (), fields))
         particles.extend(p.display for p in pending if p.kind == "article")
         pending = []
     if sum(1 for p in pending if p.kind == "prefix") >= 2:
@@ -450,6 +452,43 @@ def _build(items: list[_Item], *, titles_as_names: bool) -> tuple[list[NameToken
         pending = pending[cut + 1 :]
     particles.extend(p.display for p in pending)
     return tokens, particles, dropped
+
+
+_Fields = tuple[str, str, str, str, str]
+
+
+def _fields(it: _Item) -> _Fields:
+    return it.text, it.display, it.script, it.kind, it.prefix
+
+
+@lru_cache(maxsize=65536)
+def _name_token(pending: tuple[_Fields, ...], item: _Fields) -> NameToken:
+    """The name part made of one name word and the articles and prefixes written before it: a
+    function of those words alone, computed once per process (name words repeat a lot)."""
+    pieces = [_Item(*f) for f in pending]
+    it = _Item(*item)
+    segments: list[Segment] = []
+    article = False
+    after_abd = False
+    for p in pieces:
+        if p.kind == "prefix" and p.prefix == "abd+":
+            segments.append(Segment(p.text, p.script, "stem"))
+            after_abd, article = True, False
+        elif p.kind == "prefix":
+            segments.append(Segment(p.text, p.script, p.prefix))
+            after_abd = p.prefix == "abd" and p.text in ("abd", "عبد")
+            article = False
+        else:
+            article = True
+    segments.extend(_stem_segments(it, article, after_abd))
+    kinds = {s.kind for s in segments}
+    if kinds & FILIATION_KINDS:
+        token_kind = "filiation"
+    elif len(segments) > 1:
+        token_kind = "compound"
+    else:
+        token_kind = "name"
+    return _make_token([*pieces, it], segments, token_kind)
 
 
 def _join_compounds(tokens: list[NameToken]) -> list[NameToken]:

@@ -17,6 +17,7 @@ decide (article or not, rh = غ or ر+ح...). Both lists are bounded whatever th
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 
 from .analysis import EMPTY_SKELETON, NameAnalysis, NameToken, analyse, require_tokens
 from .skeleton import deletions
@@ -67,27 +68,46 @@ def _add(out: dict[tuple[str, str], None], kind: str, key: str, limit: int) -> N
 
 
 def keys_for_analysis(analysis: NameAnalysis) -> list[tuple[str, str]]:
-    tokens = _key_tokens(analysis)
+    # The keys depend on each part's skeleton, on whether it is a filiation and on whether it is
+    # optional, nothing else: computed once per such signature (the same name in another
+    # spelling or script has the same signature).
+    return list(_keys_of_signature(tuple((t.skeleton, t.kind == "filiation", t.optional) for t in analysis.tokens)))
+
+
+_Signature = tuple[tuple[str, bool, bool], ...]
+
+
+@lru_cache(maxsize=65536)
+def _keys_of_signature(parts: _Signature) -> tuple[tuple[str, str], ...]:
+    """``keys_for_analysis`` on (skeleton, filiation, optional) per name part (the same steps as
+    ``_key_tokens``, ``_core_pair`` and the key kinds above)."""
+    tokens = ([p for p in parts if not p[1]] + [p for p in parts if p[1]])[:KEY_TOKENS]
     out: dict[tuple[str, str], None] = {}
     if not tokens:
-        return []
-    skels = [t.skeleton for t in tokens]
+        return ()
+    skels = [t[0] for t in tokens]
     if len(tokens) >= 3:
         _add(out, "nf", " ".join(sorted(skels)), MAX_INDEX_KEYS)
-    core = _core_pair(tokens)
+    core: tuple[str, str] | None = None
+    names = [t for t in tokens if not t[1]]
+    if len(names) < 2:
+        names = list(tokens)
+    if len(names) >= 2:
+        head = next((t for t in names[:-1] if not t[2]), names[0])
+        core = head[0], names[-1][0]
     if core is not None:
-        _add(out, "np", _pair(core[0].skeleton, core[1].skeleton), MAX_INDEX_KEYS)
+        _add(out, "np", _pair(core[0], core[1]), MAX_INDEX_KEYS)
     for a, b in itertools.combinations(skels, 2):
         _add(out, "np", _pair(a, b), MAX_INDEX_KEYS)
-    for s in skels:
-        _add(out, "nm", s, MAX_INDEX_KEYS)
+    for sk in skels:
+        _add(out, "nm", sk, MAX_INDEX_KEYS)
     if core is not None:
-        a, b = core[0].skeleton, core[1].skeleton
+        a, b = core
         for x, y in ((a, b), (b, a)):
             if len(x) >= MIN_DELETION_SKELETON and x != EMPTY_SKELETON:
                 for d in deletions(x):
                     _add(out, "nd", _pair(d, y), MAX_INDEX_KEYS)
-    return list(out)
+    return tuple(out)
 
 
 def index_keys(text: str) -> list[tuple[str, str]]:

@@ -191,15 +191,29 @@ def _query_weight(t: NameToken) -> float:
     return 1.0
 
 
+_PairMemo = dict[tuple[int, int], tuple[NameToken, float, str]]
+
+
 def score_tokens(
-    query: Sequence[NameToken], candidate: Sequence[NameToken], spellings: AttestedSpellings | None = None
+    query: Sequence[NameToken], candidate: Sequence[NameToken], spellings: AttestedSpellings | None = None,
+    *, memo: _PairMemo | None = None,
 ) -> tuple[float, list[TokenMatch]]:
     """Best one-to-one assignment of query parts to candidate parts (greedy on the score), the
-    weighted mean of the part scores, less a small penalty per candidate part left over."""
+    weighted mean of the part scores, less a small penalty per candidate part left over.
+
+    ``memo``: part scores already computed for this same query and dictionary (by query part and
+    candidate part; a candidate part is one object for every name it occurs in)."""
     pairs: list[tuple[float, int, int, str]] = []
     for i, q in enumerate(query):
         for j, c in enumerate(candidate):
-            s, mark = token_similarity(q, c, spellings)
+            if memo is None:
+                s, mark = token_similarity(q, c, spellings)
+            else:
+                known = memo.get((i, id(c)))
+                if known is None or known[0] is not c:
+                    # the memo holds the part itself, so its id stays its own while the memo lives
+                    known = memo[(i, id(c))] = (c, *token_similarity(q, c, spellings))
+                s, mark = known[1], known[2]
             if s > 0:
                 pairs.append((s, i, j, mark))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
@@ -261,15 +275,35 @@ def similarity(
     return _best(q.tokens, candidate_names, _spellings(spellings))
 
 
+class _Memo:
+    """Scores computed for one query against many candidates (``rank``): per name (namesakes,
+    shared aliases) and per pair of name parts (every Mohamed against the query's parts)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str | NameParts, tuple[float, list[TokenMatch]] | None] = {}
+        self.pairs: _PairMemo = {}
+
+
 def _best(
-    query: Sequence[NameToken], candidate_names: Iterable[str | NameParts], spellings: AttestedSpellings | None
+    query: Sequence[NameToken], candidate_names: Iterable[str | NameParts], spellings: AttestedSpellings | None,
+    memo: _Memo | None = None,
 ) -> Match:
     best = NO_MATCH
     for name in candidate_names:
-        tokens = _candidate_tokens(name)
-        if not tokens:
-            continue
-        score, matches = score_tokens(query, tokens, spellings)
+        if memo is not None and isinstance(name, str | NameParts):
+            if name in memo.names:
+                scored = memo.names[name]
+            else:
+                tokens = _candidate_tokens(name)
+                scored = memo.names[name] = score_tokens(query, tokens, spellings, memo=memo.pairs) if tokens else None
+            if scored is None:
+                continue
+            score, matches = scored
+        else:
+            tokens = _candidate_tokens(name)
+            if not tokens:
+                continue
+            score, matches = score_tokens(query, tokens, spellings)
         if score > best.score:
             best = Match(round(score, 4), str(name), tuple(matches))
     return best
@@ -290,7 +324,8 @@ def rank(
     """Score every candidate person (id -> names) and return the best ``limit``, best first."""
     q = require_tokens(analyse(query))
     source = _spellings(spellings)
-    scored = [(cid, _best(q.tokens, names, source)) for cid, names in candidates.items()]
+    memo = _Memo()
+    scored = [(cid, _best(q.tokens, names, source, memo)) for cid, names in candidates.items()]
     sort_key = key or (lambda m: m.score)
     scored = [(cid, m) for cid, m in scored if m.score > min_score]
     scored.sort(key=lambda item: -sort_key(item[1]))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import EmptyNameError, NameTooLongError
 
@@ -146,6 +147,7 @@ class CleanText:
     mixed_scripts: bool
 
 
+@lru_cache(maxsize=8192)
 def _char_class(ch: str) -> tuple[str, str]:
     """(class, folded text) for one character of NFKC input."""
     if "a" <= ch <= "z":
@@ -194,6 +196,34 @@ def clean(text: str) -> CleanText:
     if len(text) > MAX_NAME_CHARS * 4:
         raise NameTooLongError(f"name is {len(text)} characters long; at most {MAX_NAME_CHARS} are accepted")
     text = unicodedata.normalize("NFKC", text)
+    # A space is a separator whatever surrounds it, so the words between spaces are cleaned one
+    # by one, each once per process (names repeat a lot): the same result as the whole text.
+    pieces = [_clean_piece(w) for w in text.split(" ") if w]
+    compact = [n for p in pieces for n in p[0]]
+    if sum(compact) + max(len(compact) - 1, 0) > MAX_NAME_CHARS:
+        raise NameTooLongError(f"name is longer than {MAX_NAME_CHARS} characters")
+    longest = max(compact, default=0)
+    if longest > MAX_WORD_CHARS:
+        raise NameTooLongError(f"a word of the name has {longest} letters; at most {MAX_WORD_CHARS} are accepted")
+    if len(pieces) == 1:
+        _, tokens, unsupported, digits_dropped, mixed = pieces[0]
+    else:
+        tokens = tuple(t for p in pieces for t in p[1])
+        unsupported = tuple(u for p in pieces for u in p[2])
+        digits_dropped = any(p[3] for p in pieces)
+        mixed = any(p[4] for p in pieces)
+    if not tokens and not unsupported:
+        raise EmptyNameError("name is empty: no Arabic or Latin letters")
+    return CleanText(tokens, unsupported, digits_dropped, mixed)
+
+
+_Piece = tuple[tuple[int, ...], tuple[RawToken, ...], tuple[str, ...], bool, bool]
+
+
+@lru_cache(maxsize=65536)
+def _clean_piece(text: str) -> _Piece:
+    """One space-free piece of NFKC text: (lengths of its compact words, raw tokens, words in
+    other scripts, digits dropped, scripts mixed in one word)."""
     # Characters -> (class, folded, as written). An Arabic ta marbuta inside a word becomes a word
     # break ("فاطمةالزهراء" -> "فاطمة الزهراء"): ة only ever ends a word.
     chars: list[tuple[str, str, str]] = []
@@ -205,12 +235,7 @@ def clean(text: str) -> CleanText:
         chars.append((cls, folded, ch))
         if ch == "ة" and i + 1 < n and _char_class(text[i + 1])[0] == AR:
             chars.append((" ", " ", " "))
-    compact = "".join(f for _, f, _ in chars).split()
-    if sum(len(t) for t in compact) + max(len(compact) - 1, 0) > MAX_NAME_CHARS:
-        raise NameTooLongError(f"name is longer than {MAX_NAME_CHARS} characters")
-    longest = max((len(t) for t in compact), default=0)
-    if longest > MAX_WORD_CHARS:
-        raise NameTooLongError(f"a word of the name has {longest} letters; at most {MAX_WORD_CHARS} are accepted")
+    compact = tuple(len(t) for t in "".join(f for _, f, _ in chars).split())
 
     chunks: list[list[tuple[str, str, str]]] = []
     chunk: list[tuple[str, str, str]] = []
@@ -247,9 +272,7 @@ def clean(text: str) -> CleanText:
                 if not run_text.strip("'"):
                     continue
                 tokens.append(RawToken(run_text, display, script, p_index > 0 and k == 0, len(runs) > 1))
-    if not tokens and not unsupported:
-        raise EmptyNameError("name is empty: no Arabic or Latin letters")
-    return CleanText(tuple(tokens), tuple(unsupported), digits_dropped, mixed)
+    return compact, tuple(tokens), tuple(unsupported), digits_dropped, mixed
 
 
 def _script_runs(piece: list[tuple[str, str, str]]) -> list[tuple[str, str, str, bool]]:

@@ -21,8 +21,10 @@ from typing import Any
 _NOT_LETTERS = re.compile(r"[^a-z]")
 
 
+@lru_cache(maxsize=65536)
 def latin_key(latin: str) -> str:
-    """Comparison form of a Latin spelling: lower-case ASCII letters only."""
+    """Comparison form of a Latin spelling: lower-case ASCII letters only (cached: the ranking
+    asks for the same name words again and again)."""
     import unicodedata
 
     text = unicodedata.normalize("NFKD", latin.casefold())

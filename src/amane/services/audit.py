@@ -110,6 +110,11 @@ def append(session: Session | Connection, items: Iterable[tuple[Actor, AuditEven
         return []
     insert_rows(session, "audit_log", AUDIT_COLUMNS, [tuple(r[c] for c in AUDIT_COLUMNS) for r in rows])
     session.execute(_HEAD_UPDATE, {"s": seq, "h": prev})
+    # subscriptions ("tell me when this record is viewed or changed") ride on the audit: every
+    # view and change of a record passes here, in the transaction that records it
+    from amane.services.notifications import subscription_notices
+
+    subscription_notices(session, rows)
     return [r["seq"] for r in rows]
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amane.model.schema import Registry, load_registry
+from amane.services.attachments import AttachmentService
 from amane.services.audit import AuditWriter
 from amane.services.audit_log import AuditLogService
 from amane.services.auth import AuthService
+from amane.services.cases import CaseService
+from amane.services.complaints import ComplaintService
+from amane.services.documents import DocumentService
 from amane.services.entities import EntityService
 from amane.services.imports import ImportService
+from amane.services.notifications import InboxService
+from amane.services.reports import ReportService
+from amane.services.resolution import ResolutionService
 from amane.services.search import PersonSearch
 from amane.services.units import UnitService
 from amane.services.users import UserService
@@ -30,6 +37,13 @@ class Services:
     imports: ImportService
     audit_log: AuditLogService
     persons: PersonSearch
+    resolution: ResolutionService
+    complaints: ComplaintService
+    reports: ReportService
+    cases: CaseService
+    inbox: InboxService
+    attachments: AttachmentService
+    documents: DocumentService
 
     @classmethod
     def create(cls, settings: Settings | None = None, *, database_url: str | None = None) -> Services:
@@ -38,6 +52,10 @@ class Services:
         registry = load_registry()
         writer = AuditWriter(db)
         auth = AuthService(db, settings)
+        entities = EntityService(db, registry, settings, writer)
+        reports = ReportService(db, entities, writer)
+        cases = CaseService(db, writer)
+        attachments = AttachmentService(db, settings, writer)
         return cls(
             settings=settings,
             db=db,
@@ -46,11 +64,24 @@ class Services:
             auth=auth,
             units=UnitService(db),
             users=UserService(db, on_access_change=auth.invalidate),
-            entities=EntityService(db, registry, settings, writer),
+            entities=entities,
             imports=ImportService(db, registry),
             audit_log=AuditLogService(db),
             persons=PersonSearch(db, registry, settings, writer),
+            resolution=ResolutionService(db, writer),
+            complaints=ComplaintService(db, entities, writer),
+            reports=reports,
+            cases=cases,
+            inbox=InboxService(db),
+            attachments=attachments,
+            documents=DocumentService(db, settings, entities, reports, cases, attachments),
         )
+
+    def __post_init__(self) -> None:
+        from amane.services.resolution import collapse_hits
+
+        resolution = self.resolution
+        self.persons.collapse = lambda actor, hits: collapse_hits(resolution, actor, hits)
 
     def close(self) -> None:
         self.writer.close()

@@ -48,8 +48,9 @@ class Actor:
             capabilities=frozenset(
                 {
                     "records.read", "records.create", "records.update", "records.delete",
-                    "records.export", "records.import", "records.share", "persons.search",
-                    "units.manage", "users.manage", "users.read", "audit.read",
+                    "records.export", "records.import", "records.share", "persons.search", "persons.resolve",
+                    "units.manage", "users.manage", "users.read", "audit.read", "complaints.take",
+                    "complaints.decide", "reports.write", "reports.approve", "cases.open", "cases.supervise",
                 }
             ),
             roles=("system",),

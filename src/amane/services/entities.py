@@ -398,34 +398,51 @@ class EntityService:
         reason: str = "",
     ) -> EntityView:
         actor.require("records.create")
+        with self.db.write() as s:
+            return self.create_in(s, actor, schema_name, data, owner_unit=owner_unit,
+                                  classification=classification, external_id=external_id, reason=reason)
+
+    def create_in(
+        self,
+        s: Session,
+        actor: Actor,
+        schema_name: str,
+        data: Any,
+        *,
+        owner_unit: str | None = None,
+        classification: str | int | None = None,
+        external_id: str | None = None,
+        reason: str = "",
+    ) -> EntityView:
+        """``create`` inside the caller's write transaction (procedures write a complaint's
+        incident and the complaint's new state together)."""
+        actor.require("records.create")
         schema = self.registry.get(schema_name)
         clean = schema.validate(data)
         level = self._classification(actor, classification)
         now = utcnow()
-        with self.db.write() as s:
-            unit = self._owner_unit(s, actor, owner_unit)
-            self._check_refs(s, actor, schema, clean)
-            if external_id:
-                dup = s.scalar(select(Entity.id).where(
-                    Entity.schema == schema.name, Entity.owner_unit_id == unit.id, Entity.external_id == external_id
-                ))
-                if dup is not None:
-                    raise Conflict("a record with this external id exists", field="external_id",
-                                   rule="external_id.taken")
-            e = Entity(
-                id=new_id(), schema=schema.name, data=clean, caption=schema.caption(clean)[:300],
-                owner_unit_id=unit.id, classification=level, version=1, external_id=external_id or None,
-                created_at=now, created_by=actor.user_id, updated_at=now, updated_by=actor.user_id,
-            )
-            s.add(e)
-            s.flush()
-            s.add(EntityVersion(entity_id=e.id, version=1, op="create", data=clean, owner_unit_id=unit.id,
-                                classification=level, changed_at=now, changed_by=actor.user_id, reason=reason[:500]))
-            self._write_index(s, e.id, schema, clean, fresh=True)
-            audit.append(s, [(actor, AuditEvent("create", schema.name, e.id, details={"version": 1}))])
-            name = {actor.user_id: actor.username} if actor.user_id else {}
-            view = _view(e, unit.code, name)
-        return view
+        unit = self._owner_unit(s, actor, owner_unit)
+        self._check_refs(s, actor, schema, clean)
+        if external_id:
+            dup = s.scalar(select(Entity.id).where(
+                Entity.schema == schema.name, Entity.owner_unit_id == unit.id, Entity.external_id == external_id
+            ))
+            if dup is not None:
+                raise Conflict("a record with this external id exists", field="external_id",
+                               rule="external_id.taken")
+        e = Entity(
+            id=new_id(), schema=schema.name, data=clean, caption=schema.caption(clean)[:300],
+            owner_unit_id=unit.id, classification=level, version=1, external_id=external_id or None,
+            created_at=now, created_by=actor.user_id, updated_at=now, updated_by=actor.user_id,
+        )
+        s.add(e)
+        s.flush()
+        s.add(EntityVersion(entity_id=e.id, version=1, op="create", data=clean, owner_unit_id=unit.id,
+                            classification=level, changed_at=now, changed_by=actor.user_id, reason=reason[:500]))
+        self._write_index(s, e.id, schema, clean, fresh=True)
+        audit.append(s, [(actor, AuditEvent("create", schema.name, e.id, details={"version": 1}))])
+        name = {actor.user_id: actor.username} if actor.user_id else {}
+        return _view(e, unit.code, name)
 
     def update(
         self,
@@ -443,44 +460,62 @@ class EntityService:
         if expected_version is None:
             raise ValidationFailed([FieldError("version", "property.required",
                                                "give the version you edited (If-Match or 'version')")])
-        now = utcnow()
         with self.db.write() as s:
-            e = self._load_visible(s, actor, eid)
-            schema = self.registry.get(e.schema)
-            if e.version != expected_version:
-                raise Conflict(
-                    f"the record changed since you read it (you edited version {expected_version}, "
-                    f"it is now at version {e.version})",
-                    field="version", rule="version.stale", current_version=e.version,
-                )
-            if data is not None and not isinstance(data, Mapping):
-                raise ValidationFailed([FieldError("data", "data.type", "data must be an object")])
-            merged = {**e.data, **(data or {})} if partial else (data if data is not None else e.data)
-            if partial:
-                merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
-            clean = schema.validate(merged)
-            level = e.classification if classification in (None, "") else self._classification(actor, classification)
-            unit = e.owner_unit if not owner_unit else self._owner_unit(s, actor, owner_unit)
-            self._check_refs(s, actor, schema, clean)
-            changed = clean != e.data or level != e.classification or unit.id != e.owner_unit_id
-            if not changed:
-                view = _view(e, e.owner_unit.code, _usernames(s, {e.created_by, e.updated_by}))
-                audit.append(s, [(actor, AuditEvent("update", e.schema, eid, "unchanged", {"version": e.version}))])
-                return view
-            e.data = clean
-            e.caption = schema.caption(clean)[:300]
-            e.classification = level
-            e.owner_unit_id = unit.id
-            e.version += 1
-            e.updated_at = now
-            e.updated_by = actor.user_id
-            s.add(EntityVersion(entity_id=e.id, version=e.version, op="update", data=clean, owner_unit_id=unit.id,
-                                classification=level, changed_at=now, changed_by=actor.user_id, reason=reason[:500]))
-            self._write_index(s, e.id, schema, clean, fresh=False)
-            audit.append(s, [(actor, AuditEvent("update", e.schema, eid, details={"version": e.version}))])
-            s.flush()
-            s.refresh(e)
-            view = _view(e, unit.code, _usernames(s, {e.created_by, e.updated_by}))
+            return self.update_in(s, actor, eid, data, expected_version=expected_version, partial=partial,
+                                  classification=classification, owner_unit=owner_unit, reason=reason)
+
+    def update_in(
+        self,
+        s: Session,
+        actor: Actor,
+        eid: str,
+        data: Any,
+        *,
+        expected_version: int | None = None,
+        partial: bool = False,
+        classification: str | int | None = None,
+        owner_unit: str | None = None,
+        reason: str = "",
+    ) -> EntityView:
+        """``update`` inside the caller's write transaction (``expected_version`` None: current)."""
+        actor.require("records.update")
+        now = utcnow()
+        e = self._load_visible(s, actor, eid)
+        schema = self.registry.get(e.schema)
+        if expected_version is not None and e.version != expected_version:
+            raise Conflict(
+                f"the record changed since you read it (you edited version {expected_version}, "
+                f"it is now at version {e.version})",
+                field="version", rule="version.stale", current_version=e.version,
+            )
+        if data is not None and not isinstance(data, Mapping):
+            raise ValidationFailed([FieldError("data", "data.type", "data must be an object")])
+        merged = {**e.data, **(data or {})} if partial else (data if data is not None else e.data)
+        if partial:
+            merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
+        clean = schema.validate(merged)
+        level = e.classification if classification in (None, "") else self._classification(actor, classification)
+        unit = e.owner_unit if not owner_unit else self._owner_unit(s, actor, owner_unit)
+        self._check_refs(s, actor, schema, clean)
+        changed = clean != e.data or level != e.classification or unit.id != e.owner_unit_id
+        if not changed:
+            view = _view(e, e.owner_unit.code, _usernames(s, {e.created_by, e.updated_by}))
+            audit.append(s, [(actor, AuditEvent("update", e.schema, eid, "unchanged", {"version": e.version}))])
+            return view
+        e.data = clean
+        e.caption = schema.caption(clean)[:300]
+        e.classification = level
+        e.owner_unit_id = unit.id
+        e.version += 1
+        e.updated_at = now
+        e.updated_by = actor.user_id
+        s.add(EntityVersion(entity_id=e.id, version=e.version, op="update", data=clean, owner_unit_id=unit.id,
+                            classification=level, changed_at=now, changed_by=actor.user_id, reason=reason[:500]))
+        self._write_index(s, e.id, schema, clean, fresh=False)
+        audit.append(s, [(actor, AuditEvent("update", e.schema, eid, details={"version": e.version}))])
+        s.flush()
+        s.refresh(e)
+        view = _view(e, unit.code, _usernames(s, {e.created_by, e.updated_by}))
         return view
 
     def delete(self, actor: Actor, eid: str, *, expected_version: int | None, reason: str) -> None:

@@ -12,6 +12,7 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "NotFound",
+    "RateLimited",
     "ValidationFailed",
 ]
 
@@ -52,3 +53,11 @@ class AuthFailed(AmaneError):
 
 class AuditUnavailable(AmaneError):
     """The audit record could not be written, so the action did not happen."""
+
+
+class RateLimited(AmaneError):
+    """Too many requests from one address on a public endpoint (429)."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__("too many requests from this address; try again later")
+        self.retry_after_s = retry_after_s

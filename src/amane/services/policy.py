@@ -8,16 +8,22 @@ A user sees a record only if
 Everything that reads records (detail, list, count, search, export, history, relations)
 builds its query from :func:`visible_entities`; nothing else decides visibility. Objects
 outside the rule behave exactly like missing ones (``NotFound``).
+
+Procedures follow the same rule with their own twists, also decided only here:
+complaints and reports are seen by readers whose scope holds their unit (a draft report only
+by its author and by those who approve reports); case files are compartmented: only the case
+team, and supervisors (``cases.supervise``) whose scope holds the owning unit, see them.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from amane.services.context import Actor
-from amane.store.tables import AuditRecord, Entity, EntityShare, Unit
+from amane.store.tables import AuditRecord, Case, CaseMember, Complaint, Entity, EntityShare, Report, Unit
 
 
 def in_scope_units(actor: Actor) -> ColumnElement[bool]:
@@ -65,3 +71,44 @@ def visible_audit(actor: Actor) -> ColumnElement[bool]:
     if actor.national:
         return true()
     return AuditRecord.unit_code.in_(select(Unit.code).where(in_scope_units(actor)))
+
+
+def _unit_in_scope(actor: Actor, unit_col: ColumnElement[int] | Any) -> ColumnElement[bool]:
+    if actor.national:
+        return true()
+    return unit_col.in_(select(Unit.id).where(Unit.path.startswith(actor.unit_path, autoescape=True)))
+
+
+def visible_complaints(actor: Actor) -> ColumnElement[bool]:
+    """Complaints of units in the actor's scope (within clearance)."""
+    if not actor.can("records.read"):
+        return false()
+    return and_(Complaint.classification <= actor.clearance, _unit_in_scope(actor, Complaint.unit_id))
+
+
+def visible_reports(actor: Actor) -> ColumnElement[bool]:
+    """Reports of units in scope; drafts only for their author and for approvers."""
+    if not actor.can("records.read"):
+        return false()
+    clauses = [Report.classification <= actor.clearance, _unit_in_scope(actor, Report.unit_id)]
+    if not actor.can("reports.approve"):
+        clauses.append(or_(Report.state != "draft", Report.author_id == actor.user_id))
+    return and_(*clauses)
+
+
+def case_team_member(actor: Actor) -> ColumnElement[bool]:
+    if actor.user_id is None:
+        return false()
+    return exists(select(CaseMember.case_id).where(CaseMember.case_id == Case.id,
+                                                   CaseMember.user_id == actor.user_id))
+
+
+def visible_cases(actor: Actor) -> ColumnElement[bool]:
+    """Case files: the team, and supervisors whose scope holds the owning unit (national ones see
+    all), within clearance. Everyone else learns at most that a case exists (``case_hint``)."""
+    if not actor.can("records.read"):
+        return false()
+    who = case_team_member(actor)
+    if actor.can("cases.supervise"):
+        who = or_(who, _unit_in_scope(actor, Case.unit_id))
+    return and_(Case.classification <= actor.clearance, who)

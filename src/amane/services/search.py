@@ -6,16 +6,25 @@ turned into its (typo-tolerant) keys; the database returns the visible persons s
 keys (an indexed look-up, never a scan of every row); the engine then scores each candidate
 against the query and explains the match. Identifiers (CNIE, phone, plate, passport...) hit
 directly. Every search needs a declared purpose and is audited with its terms.
+
+Speed at 1,000,000 persons: the key index (``kind, value, entity_id``) answers every look-up
+from the index alone. In the first try each key contributes at most ``max(CANDIDATES,
+ROW_BUDGET / keys)`` postings (its lowest ids), so a common pair (5,000 namesakes of "Mohamed
+Alaoui") costs no more than a rare one, and only the ``CANDIDATES`` best persons by key overlap
+are read and checked against the access policy. When fewer than ``CANDIDATES`` of them are
+visible to the actor (a unit's scope, a filter) and more persons share a key, the second try
+ranks every posting and checks the best ``DEEP`` persons, the third all of them: exactly the
+ranking of the whole key index (slower for a small scope and a common name, never wrong).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Integer, String, TextClause, and_, bindparam, column, select, text
 
 from amane import names as names_engine
 from amane.model.schema import EntitySchema, Registry
@@ -26,7 +35,7 @@ from amane.services.errors import FieldError, ValidationFailed
 from amane.services.policy import visible_entities
 from amane.settings import Settings
 from amane.store.db import Database
-from amane.store.tables import Entity, EntityKey, Unit
+from amane.store.tables import Entity, Unit
 
 #: Person properties that hold the person's own names (searched), and relatives' names (shown).
 NAME_PROPS = ("given_name", "family_name", "given_name_ar", "family_name_ar")
@@ -36,6 +45,16 @@ CANDIDATES = 100
 #: Weight of a shared key by kind when ordering candidates: full name, two parts in any order,
 #: two parts with one consonant dropped (typos), one part (single-word queries only).
 KEY_WEIGHTS = {"nf": 4, "np": 2, "nd": 1, "nm": 1}
+#: Postings (key index rows) the first try reads at most, shared between the query's keys; each
+#: key reads at least CANDIDATES of them (its lowest entity ids).
+ROW_BUDGET = 2000
+#: Persons the second try ranks by key overlap (every posting of every key) before it checks
+#: which of them the actor may see, in that order; the third try ranks all of them.
+DEEP = 800
+#: The tries: (postings capped per key, persons ranked: a parameter, or None for all).
+TRIES: tuple[tuple[bool, str | None], ...] = ((True, "top"), (False, "deep"), (False, None))
+#: Numbers of keys the look-up statement is built for (a query's keys are padded to the next).
+STATEMENT_SIZES = (4, 8, 16, 24, 32, 48, 64)
 IDENTIFIER_TYPES = ("cin", "phone", "plate", "iban", "vin", "email", "crypto")
 MAX_QUERY = 200
 
@@ -104,11 +123,14 @@ class PersonHit:
     why: str
     owner_unit: str
     data: dict[str, Any] = field(default_factory=dict)
+    #: Other records of the same identity (merged by an analyst) that the user may see.
+    merged_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "external_id": self.external_id, "score": round(self.score, 4), "names": self.names,
                 "why": self.why, "owner_unit": self.owner_unit, "birth_date": self.data.get("birth_date"),
-                "sex": self.data.get("sex"), "national_id": self.data.get("national_id")}
+                "sex": self.data.get("sex"), "national_id": self.data.get("national_id"),
+                "merged_ids": self.merged_ids}
 
 
 @dataclass
@@ -130,6 +152,8 @@ class PersonSearch:
         self.registry = registry
         self.settings = settings
         self.writer = writer
+        #: Set by the container: folds records merged into one identity (``resolution.collapse_hits``).
+        self.collapse: Callable[[Actor, list[PersonHit]], list[PersonHit]] | None = None
 
     def search(self, actor: Actor, query: PersonQuery) -> list[PersonHit]:
         actor.require("persons.search")
@@ -158,38 +182,37 @@ class PersonSearch:
             except ValueError as exc:
                 raise ValidationFailed([FieldError("q", "query.name", str(exc))]) from None
         hits = self._candidates(actor, keys, query, exact=exact) if keys else []
+        if self.collapse is not None and hits:
+            hits = self.collapse(actor, hits)  # a merged identity shows once, with all its names
         self.writer.record(actor, AuditEvent("search", "Person", "", details={
             "terms": query.terms(), "results": len(hits), "ids": [h.id for h in hits[:20]]}))
         return hits
 
     def _candidates(self, actor: Actor, keys: Sequence[tuple[str, str]], query: PersonQuery, *,
                     exact: bool) -> list[PersonHit]:
-        weight = case(*((EntityKey.kind == k, w) for k, w in KEY_WEIGHTS.items()), else_=1)
-        shared = func.sum(weight).label("shared")
-        ranked = (
-            select(EntityKey.entity_id, shared)
-            # OR of (kind, value) pairs, not a row-value IN: SQLite scans the whole index for the
-            # latter (measured 228 ms against 26 ms at 100,000 persons); PostgreSQL does both well
-            .where(or_(*(and_(EntityKey.kind == k, EntityKey.value == v) for k, v in dict.fromkeys(keys))))
-            .group_by(EntityKey.entity_id)
-            .subquery()
-        )
-        conds: list[Any] = [Entity.schema == "Person", visible_entities(actor)]
+        keys = list(dict.fromkeys(keys))
+        params: dict[str, Any] = {"cap": max(CANDIDATES, ROW_BUDGET // len(keys)), "top": CANDIDATES}
+        # a few statement sizes, each prepared once per connection: the unused places get a key
+        # that no record has
+        n = next((size for size in STATEMENT_SIZES if size >= len(keys)), len(keys))
+        for i, (kind, value) in enumerate(keys + [("", "")] * (n - len(keys))):
+            params[f"k{i}"], params[f"v{i}"] = kind, value
         if query.sex:
-            conds.append(Entity.data["sex"].as_string() == query.sex.upper())
-        stmt = (
-            select(Entity.id, Entity.external_id, Entity.data, Unit.code, ranked.c.shared)
-            .join(ranked, ranked.c.entity_id == Entity.id)
-            .join(Unit, Unit.id == Entity.owner_unit_id)
-            .where(and_(*conds))
-            .order_by(ranked.c.shared.desc(), Entity.id)
-            .limit(CANDIDATES)
-        )
+            params["sex"] = query.sex.upper()
+        lateral = self.db.dialect == "postgresql"
+        visible = visible_entities(actor)
+        params["deep"] = DEEP
         with self.db.engine.connect() as c:
-            rows = c.execute(stmt).all()
+            for capped, ranked_limit in TRIES:
+                rows = c.execute(_statement(n, capped, ranked_limit, lateral, visible, bool(query.sex)), params).all()
+                # A try is the answer when it filled the candidates, or when it ranked every person
+                # sharing a key (fewer than its limit: then no key reached its cap either, as
+                # cap >= top); the last try ranks every person.
+                if len(rows) >= CANDIDATES or ranked_limit is None or (rows and rows[0][5] < params[ranked_limit]):
+                    break
             c.rollback()
         hits: list[PersonHit] = []
-        for eid, ext, data, unit_code, _n in rows:
+        for eid, ext, data, unit_code, _n, _groups in rows:
             if not _birth_ok(data.get("birth_date"), query):
                 continue
             if query.birth_place and query.birth_place.casefold() not in str(data.get("birth_place", "")).casefold():
@@ -197,11 +220,86 @@ class PersonSearch:
             known = person_names(data)
             if exact:
                 hits.append(PersonHit(eid, ext, 1.0, known, "identifier: exact match", unit_code, data))
-                continue
-            match = names_engine.similarity(query.text, known)
-            hits.append(PersonHit(eid, ext, match.score, known, match.why, unit_code, data))
+            else:
+                hits.append(PersonHit(eid, ext, 0.0, known, "", unit_code, data))
+        if hits and not exact:
+            # one ranking call: the query is analysed once, namesakes and shared name parts are
+            # scored once (the same scores as names_engine.similarity for each candidate)
+            matches = dict(names_engine.rank(query.text, {i: h.names for i, h in enumerate(hits)},
+                                             limit=len(hits), min_score=-1.0))
+            for i, h in enumerate(hits):
+                h.score, h.why = matches[i].score, matches[i].why
         hits.sort(key=lambda h: (-h.score, h.id))
         return hits[: query.limit]
+
+
+_WEIGHT_SQL = "CASE {col} " + " ".join(f"WHEN '{k}' THEN {w}" for k, w in KEY_WEIGHTS.items()) + " ELSE 1 END"
+
+
+_STATEMENTS: dict[tuple[int, bool, str | None, bool, int, bool], tuple[Any, Any]] = {}
+
+
+def _statement(n: int, capped: bool, ranked_limit: str | None, lateral: bool, visible: Any, sex: bool) -> Any:
+    """The candidates' statement for ``n`` keys, built once per shape: the access clause is one
+    object per scope and clearance (``policy``), the key values are parameters."""
+    key = (n, capped, ranked_limit, lateral, id(visible), sex)
+    hit = _STATEMENTS.get(key)
+    if hit is not None and hit[0] is visible:  # the entry holds the clause: its id stays its own
+        return hit[1]
+    if len(_STATEMENTS) > 1024:
+        _STATEMENTS.clear()
+    stmt = _build_statement(n, capped, ranked_limit, lateral, visible, sex)
+    _STATEMENTS[key] = (visible, stmt)
+    return stmt
+
+
+def _build_statement(n: int, capped: bool, ranked_limit: str | None, lateral: bool, visible: Any, sex: bool) -> Any:
+    ranked = _ranked_sql(n, capped=capped, ranked_limit=ranked_limit, lateral=lateral).columns(
+        column("entity_id", String), column("shared", Integer), column("groups", Integer)
+    ).subquery("ranked")
+    conds: list[Any] = [Entity.schema == "Person", visible]
+    if sex:
+        conds.append(Entity.data["sex"].as_string() == bindparam("sex"))
+    return (
+        select(Entity.id, Entity.external_id, Entity.data, Unit.code, ranked.c.shared, ranked.c.groups)
+        .join_from(ranked, Entity, ranked.c.entity_id == Entity.id)
+        .join(Unit, Unit.id == Entity.owner_unit_id)
+        .where(and_(*conds))
+        # ranked.entity_id, not entities.id (equal): the order of the subquery, so that a
+        # database that can stops at the first `top` visible persons
+        .order_by(ranked.c.shared.desc(), ranked.c.entity_id)
+        .limit(bindparam("top", type_=Integer))
+    )
+
+
+def _ranked_sql(n: int, *, capped: bool, ranked_limit: str | None, lateral: bool) -> TextClause:
+    """Persons sharing the most of ``n`` keys (``:k0``/``:v0``...), weighted by kind, best first.
+
+    One index range per key, read from the index alone. ``capped``: each key gives at most
+    ``:cap`` postings (its lowest entity ids). ``ranked_limit``: only the best that many persons
+    are returned, with ``groups``, the number of persons the postings held; None: every person.
+    PostgreSQL (``lateral``): the keys are a VALUES list joined LATERAL to the index (one plan for
+    any number of keys; a UNION ALL of capped look-ups costs more to plan than to run there).
+    SQLite has no LATERAL: a UNION ALL (a row-value ``IN`` scans the whole index there, and an
+    ``OR`` of pairs cannot cap each key)."""
+    if lateral:
+        values = ", ".join(f"(:k{i}, :v{i})" for i in range(n))
+        cap = " ORDER BY entity_id LIMIT :cap" if capped else ""
+        hits = (f"(VALUES {values}) AS q(kind, value) CROSS JOIN LATERAL (SELECT entity_id, kind FROM entity_keys "
+                f"WHERE kind = q.kind AND value = q.value{cap}) AS hits")
+    else:
+        if capped:
+            arms = [f"SELECT entity_id, kind FROM (SELECT entity_id, kind FROM entity_keys WHERE kind = :k{i} "
+                    f"AND value = :v{i} ORDER BY entity_id LIMIT :cap) AS p{i}" for i in range(n)]
+        else:
+            arms = [f"SELECT entity_id, kind FROM entity_keys WHERE kind = :k{i} AND value = :v{i}" for i in range(n)]
+        hits = f"({' UNION ALL '.join(arms)}) AS hits"
+    tail = "ORDER BY shared DESC, hits.entity_id" + (f" LIMIT :{ranked_limit}" if ranked_limit else "")
+    groups = "COUNT(*) OVER ()" if ranked_limit else "0"
+    return text(
+        f"SELECT hits.entity_id AS entity_id, SUM({_WEIGHT_SQL.format(col='hits.kind')}) AS shared, "
+        f"{groups} AS groups FROM {hits} GROUP BY hits.entity_id {tail}"
+    )
 
 
 def _birth_ok(birth_date: Any, q: PersonQuery) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -185,7 +186,8 @@ class EntityKey(Base):
     """Normalised look-up keys (phone E.164, CIN, plate, IBAN, name keys...)."""
 
     __tablename__ = "entity_keys"
-    __table_args__ = (Index("ix_entity_keys_kind_value", "kind", "value"),)
+    # (kind, value) look-ups read the entity ids from the index alone, in id order (person search)
+    __table_args__ = (Index("ix_entity_keys_lookup", "kind", "value", "entity_id"),)
 
     entity_id: Mapped[str] = mapped_column(
         ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True
@@ -254,3 +256,278 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ResolutionRun(Base):
+    """One run of entity resolution over the persons of a unit scope."""
+
+    __tablename__ = "resolution_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    unit_code: Mapped[str] = mapped_column(String(32), default="")
+    threshold: Mapped[float] = mapped_column(Float)
+    stats: Mapped[dict[str, Any]] = mapped_column(JsonData)
+
+
+class MatchCandidate(Base):
+    """A pair of person records that may be the same person: the analysts' review queue.
+
+    ``status``: pending -> accepted (a merge link exists) or rejected; an accepted pair whose merge
+    is undone becomes ``undone``. A decided pair is never proposed again by a later run."""
+
+    __tablename__ = "match_candidates"
+    __table_args__ = (
+        UniqueConstraint("a_id", "b_id", name="uq_match_candidates_pair"),
+        Index("ix_match_candidates_status_prob", "status", "probability"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    a_id: Mapped[str] = mapped_column(ForeignKey("entities.id"))
+    b_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    probability: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("resolution_runs.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class MergeLink(Base):
+    """An analyst's decision that two person records are the same person. Both records are kept;
+    persons joined by active links form one identity (``entity_clusters``). Undo sets ``undone_at``."""
+
+    __tablename__ = "merge_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    a_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    b_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("match_candidates.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undo_reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class EntityCluster(Base):
+    """Which identity a merged person record belongs to (only records in a cluster of two or
+    more have a row). ``cluster_id`` is the smallest entity id of the cluster; recomputed from
+    the active merge links of the affected component on every merge and undo."""
+
+    __tablename__ = "entity_clusters"
+
+    entity_id: Mapped[str] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)
+
+
+# --------------------------------------------------------------------------- procedures
+# Complaints, incident reports (procès-verbaux) and investigation case files: workflow
+# records, so ordinary tables. The facts they are about (incidents, persons, objects) are
+# records of the POLE model, referenced by entity id.
+
+
+class RefCounter(Base):
+    """Per unit, kind and year, the last reference number given: incremented in the creating
+    transaction, so numbers have no gaps and no duplicates (``CAS-2026-RABAT-000123``)."""
+
+    __tablename__ = "ref_counters"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Complaint(Base):
+    """A complaint, taken at a station or filed by a citizen online."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_unit_status", "unit_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    category: Mapped[str] = mapped_column(String(64), default="")
+    complainant: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    facts: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    occurred_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    occurred_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What the citizen types to follow the complaint (with the secret code); public.
+    tracking_number: Mapped[str] = mapped_column(String(32), unique=True)
+    #: argon2 hash of the secret code given to the citizen once.
+    secret_hash: Mapped[str] = mapped_column(String(255), default="")
+    incident_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"))
+    redirected_to: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    decision_reason: Mapped[str] = mapped_column(String(1000), default="")
+    classification: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Report(Base):
+    """An incident report: draft -> submitted -> approved (locked) or returned to its author.
+    A correction after approval is a new version with a reason; every version is kept."""
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_unit_state", "unit_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    incident_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    content: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    classification: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    returned_reason: Mapped[str] = mapped_column(String(1000), default="")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportVersion(Base):
+    __tablename__ = "report_versions"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class Case(Base):
+    """An investigation case file, opened by a supervisor from one or more incidents.
+    Compartmented: only its team, the units above its owning unit and national roles see it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_unit_state", "unit_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(24), default="open")
+    classification: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseIncident(Base):
+    __tablename__ = "case_incidents"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), primary_key=True, index=True)
+
+
+class CaseMember(Base):
+    """The case team: ``lead`` (one), ``member``, ``supervisor``."""
+
+    __tablename__ = "case_members"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseTask(Base):
+    __tablename__ = "case_tasks"
+    __table_args__ = (Index("ix_case_tasks_assignee_status", "assignee_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    details: Mapped[str] = mapped_column(Text, default="")
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    due_date: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProcEvent(Base):
+    """The timeline of a complaint, report or case: every action on it and every note, in order."""
+
+    __tablename__ = "proc_events"
+    __table_args__ = (Index("ix_proc_events_owner", "owner_kind", "owner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JsonData)
+
+
+class Attachment(Base):
+    """A file attached to a complaint, report or case. The bytes live in the blob store under
+    their SHA-256; the row is written after the file is durable."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_owner", "owner_kind", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Notification(Base):
+    """An item of a user's in-app inbox."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_read", "user_id", "read_at"),
+        UniqueConstraint("user_id", "dedup", name="uq_notifications_dedup"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    link: Mapped[str] = mapped_column(String(300), default="")
+    #: Deduplication key: one notification per key and user (e.g. a due-date reminder per task).
+    dedup: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Subscription(Base):
+    """"Tell me when this record is viewed or changed", for users of the record's owner unit."""
+
+    __tablename__ = "subscriptions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

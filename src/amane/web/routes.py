@@ -250,6 +250,7 @@ def render(request: Request, template: str, ctx: Mapping[str, Any] | None = None
         "clearance_label": clearance_label,
         "schema_label": schema_label,
         "caption": caption,
+        "has_t": lambda key: has(key, lang),
     }
     context.update(ctx or {})
     html = env.get_template(template).render(context)
@@ -606,8 +607,11 @@ def record_view(eid: str, request: Request, actor: Actor = Who) -> HTMLResponse:
             rows.append((p, [], [(i, captions.get(i)) for i in ids]))
         else:
             rows.append((p, display_items(p, value, lang), []))
+    identity = svc.resolution.identity(actor, eid) if schema.name == "Person" else None
+    qp = request.query_params
     return render(request, "detail.html", {"view": view, "schema": schema, "rows": rows,
-                                           "relations": rel_rows, "captions": captions})
+                                           "relations": rel_rows, "captions": captions, "identity": identity,
+                                           "undone": qp.get("undone", ""), "error": qp.get("error", "")})
 
 
 @router.get("/records/view/{eid}/history")
@@ -888,5 +892,10 @@ def install(app: FastAPI) -> None:
             swagger_ui_parameters={"validatorUrl": None},
         )
 
+    from amane.web.procedures import router as procedures_router
+    from amane.web.review import router as review_router
+
     app.include_router(router)
+    app.include_router(review_router)
+    app.include_router(procedures_router)
     _install_error_pages(app)

@@ -1,0 +1,159 @@
+"""Pages of entity resolution: the duplicate review queue, resolution runs with progress, and
+undoing a merge from a person's page. Thin like the other pages: the rules live in
+``amane.services.resolution``."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from amane.api.deps import services
+from amane.services.context import Actor
+from amane.services.errors import Conflict, NotFound, ValidationFailed
+from amane.services.resolution import STATUSES
+from amane.web.routes import Form, Who, _int, page_lang, redirect, render
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 20
+#: Fields shown side by side, in this order.
+FIELDS = ("given_name", "family_name", "given_name_ar", "family_name_ar", "father_name", "mother_name",
+          "birth_date", "birth_place", "sex", "national_id", "phone")
+
+
+@dataclass
+class Job:
+    """A resolution run started from the web page, running in a thread of this process."""
+
+    id: str
+    user: str
+    unit: str
+    started: float = field(default_factory=time.time)
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    finished: bool = False
+    result: dict[str, Any] | None = None
+    error: str = ""
+
+
+_jobs: dict[str, Job] = {}
+_jobs_lock = threading.Lock()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _start_job(request: Request, actor: Actor, unit: str) -> Job:
+    svc = services(request)
+    job = Job(secrets.token_urlsafe(12), actor.username, unit)
+    with _jobs_lock:
+        old = [k for k, j in _jobs.items() if j.finished and time.time() - j.started > 3600]
+        for k in old:
+            del _jobs[k]
+        _jobs[job.id] = job
+
+    def progress(stage: str, done: int, total: int) -> None:
+        job.stage, job.done, job.total = stage, done, total
+
+    def work() -> None:
+        try:
+            res = svc.resolution.run(actor, unit=unit or None, progress=progress)
+            job.result = {k: v for k, v in res.as_dict().items() if k != "clusters"}
+            job.result["clusters"] = len(res.clusters)
+        except ValidationFailed as exc:
+            job.error = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, logged by the thread
+            job.error = str(exc) or exc.__class__.__name__
+        finally:
+            job.finished = True
+
+    threading.Thread(target=work, name=f"resolve-{job.id}", daemon=True).start()
+    return job
+
+
+def _job_for(actor: Actor, job_id: str) -> Job:
+    job = _jobs.get(job_id)
+    if job is None or job.user != actor.username:
+        raise NotFound("job", job_id)
+    return job
+
+
+@router.get("/review")
+def review_page(request: Request, actor: Actor = Who) -> HTMLResponse:
+    svc = services(request)
+    actor.require("persons.resolve")
+    qp = request.query_params
+    status = qp.get("status") or "pending"
+    if status not in STATUSES:
+        status = "pending"
+    page = _int(qp.get("page"), 1)
+    items, total = svc.resolution.candidates(actor, status=status, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    lang = page_lang(request)
+    person = svc.registry.get("Person")
+    labels = {f: person.properties[f].label_for(lang) for f in FIELDS if f in person.properties}
+
+    def page_url(n: int) -> str:
+        return "/review?" + urlencode({"status": status, "page": str(n)})
+
+    return render(request, "review.html", {
+        "items": items, "total": total, "status": status, "statuses": STATUSES, "page": page, "pages": pages,
+        "page_url": page_url, "fields": FIELDS, "labels": labels, "error": qp.get("error", ""),
+        "done": qp.get("done", ""), "slug": _slug,
+    })
+
+
+@router.post("/review/candidates/{cid}")
+def review_decide(cid: int, request: Request, actor: Actor = Who, form: FormData = Form) -> Response:
+    svc = services(request)
+    decision = str(form.get("decision") or "")
+    reason = str(form.get("reason") or "")
+    back = {"status": "pending", "page": str(form.get("page") or "1")}
+    try:
+        svc.resolution.decide(actor, cid, decision, reason=reason)
+        back["done"] = f"{decision}:{cid}"
+    except ValidationFailed as exc:
+        back["error"] = exc.errors[0].rule if exc.errors else "invalid"
+    except Conflict:
+        back["error"] = "candidate.decided"
+    return redirect("/review?" + urlencode(back))
+
+
+@router.post("/review/runs")
+def review_run(request: Request, actor: Actor = Who, form: FormData = Form) -> Response:
+    actor.require("persons.resolve")
+    unit = str(form.get("unit") or "").strip()[:32]
+    job = _start_job(request, actor, unit)
+    return redirect(f"/review/runs/{job.id}")
+
+
+@router.get("/review/runs/{job_id}")
+def review_run_page(job_id: str, request: Request, actor: Actor = Who) -> HTMLResponse:
+    job = _job_for(actor, job_id)
+    partial = bool(request.headers.get("hx-request"))
+    return render(request, "review_run.html", {"job": job, "partial": partial,
+                                               "elapsed": time.time() - job.started})
+
+
+@router.post("/records/view/{eid}/merges/{mid}/undo")
+def undo_merge(eid: str, mid: int, request: Request, actor: Actor = Who, form: FormData = Form) -> Response:
+    svc = services(request)
+    params: dict[str, str] = {}
+    try:
+        svc.resolution.undo(actor, mid, reason=str(form.get("reason") or ""))
+        params["undone"] = str(mid)
+    except ValidationFailed as exc:
+        params["error"] = exc.errors[0].rule if exc.errors else "invalid"
+    except Conflict:
+        params["error"] = "merge.undone"
+    return redirect(f"/records/view/{eid}?" + urlencode(params))
