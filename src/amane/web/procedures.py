@@ -81,6 +81,16 @@ _SPLIT = re.compile(r"[\s,;]+")
 # --------------------------------------------------------------------------- shared helpers
 
 
+def _file_error(request: Request) -> str:
+    """The message of a refused upload (redirected here by ``web.attachments``)."""
+    rule = request.query_params.get("file_error", "")
+    if not rule:
+        return ""
+    lang = page_lang(request)
+    key = f"proc.files.errors.{rule}"
+    return t(key, lang) if has(key, lang) else (request.query_params.get("file_detail", "") or rule)[:300]
+
+
 def _unread(request: Request) -> int:
     """The signed-in user's unread notifications (the badge in the top navigation)."""
     actor: Actor | None = getattr(request.state, "web_actor", None)
@@ -445,6 +455,7 @@ def _complaint_page(request: Request, actor: Actor, view: ComplaintView, *, whic
         "can_decide": can_decide, "groups": receiving_units(units, lang) if can_decide else [],
         "which": which, "errors": errors or {}, "values": values or {}, "conflict": conflict,
         "done": request.query_params.get("done", ""), "incident_caption": captions.get(view.incident_id or ""),
+        "attachments": svc.attachments.list(actor, "complaint", view.id), "file_error": _file_error(request),
     }, status=status)
 
 
@@ -675,6 +686,7 @@ def _report_page(request: Request, actor: Actor, view: ReportView, *, which: str
         "objects": [str(o) for o in objects], "captions": captions, "actions": actions,
         "versions": svc.reports.versions(actor, view.id), "which": which, "errors": errors or {},
         "reason": reason, "conflict": conflict, "done": request.query_params.get("done", ""),
+        "attachments": svc.attachments.list(actor, "report", view.id), "file_error": _file_error(request),
     }, status=status)
 
 
@@ -832,6 +844,7 @@ def _case_page(request: Request, actor: Actor, view: CaseView, *, which: str = "
         "captions": captions, "notes": [e for e in view.events if e.kind == "note"],
         "task_statuses": TASK_STATUSES, "which": which, "errors": errors or {}, "values": values or {},
         "conflict": conflict, "done": request.query_params.get("done", ""),
+        "attachments": svc.attachments.list(actor, "case", view.id), "file_error": _file_error(request),
     }, status=status)
 
 

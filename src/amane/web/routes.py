@@ -892,10 +892,12 @@ def install(app: FastAPI) -> None:
             swagger_ui_parameters={"validatorUrl": None},
         )
 
+    from amane.web.attachments import router as attachments_router
     from amane.web.procedures import router as procedures_router
     from amane.web.review import router as review_router
 
     app.include_router(router)
     app.include_router(review_router)
+    app.include_router(attachments_router)
     app.include_router(procedures_router)
     _install_error_pages(app)
