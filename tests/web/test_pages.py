@@ -438,3 +438,14 @@ def test_arabic_strings_are_arabic() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_direction(lang: str) -> None:
     assert i18n.direction(lang) == ("rtl" if lang == "ar" else "ltr")
+
+
+def test_search_explanation_in_page_language() -> None:
+    from amane.web.routes import localise_why
+
+    why = "family name: العلوي ≈ Alaoui; given name: Mohamed = محمد; Ben: no match"
+    assert localise_why(why, "fr") == ("nom de famille: العلوي ≈ Alaoui; prénom: Mohamed = محمد; "
+                                       "Ben: aucune correspondance")
+    assert localise_why(why, "ar").startswith("الاسم العائلي: العلوي ≈ Alaoui؛ الاسم الشخصي: Mohamed = محمد")
+    assert localise_why(why, "en") == why
+    assert localise_why("identifier: exact match", "ar") == t("records.why_parts.identifier", "ar")

@@ -200,6 +200,27 @@ def display_items(prop: Property | None, value: Any, lang: str) -> list[str]:
     return [prop.display(v, lang) for v in items]
 
 
+_WHY_ROLES = (("given name", "given"), ("family name", "family"), ("father's name", "father"),
+              ("mother's name", "mother"))
+
+
+def localise_why(why: str, lang: str) -> str:
+    """The search engine's explanation ("family name: العلوي ≈ Alaoui; given name: ...") with its
+    words in the page language; the names and the marks (=, ≈, ~) stay as they are."""
+    if why == "identifier: exact match":
+        return t("records.why_parts.identifier", lang)
+    parts = []
+    for part in why.split("; "):
+        for english, key in _WHY_ROLES:
+            if part.startswith(english + ": "):
+                part = t(f"records.why_parts.{key}", lang) + ": " + part[len(english) + 2:]
+                break
+        if part.endswith(": no match"):
+            part = part[: -len(": no match")] + ": " + t("records.why_parts.no_match", lang)
+        parts.append(part)
+    return "؛ ".join(parts) if lang == "ar" else "; ".join(parts)
+
+
 def render(request: Request, template: str, ctx: Mapping[str, Any] | None = None, *, status: int = 200,
            headers: Mapping[str, str] | None = None) -> HTMLResponse:
     lang = page_lang(request)
@@ -251,6 +272,7 @@ def render(request: Request, template: str, ctx: Mapping[str, Any] | None = None
         "schema_label": schema_label,
         "caption": caption,
         "has_t": lambda key: has(key, lang),
+        "why_local": lambda why: localise_why(str(why), lang),
     }
     context.update(ctx or {})
     html = env.get_template(template).render(context)
