@@ -88,28 +88,31 @@ def test_search_is_audited_with_terms(world: Any, people: dict[str, str]) -> Non
 
 
 def test_common_names_bounded_then_exact(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each key reads at most a few postings; a rare key still wins, and an actor who sees none of
-    the bounded candidates gets the exact answer (the search goes deeper, then without bounds)."""
+    """Each key reads at most a few postings; a rare key still wins, and an actor who sees too few
+    of the bounded candidates gets the exact answer (the search goes deeper, then without bounds)."""
     import amane.services.search as search
 
     monkeypatch.setattr(search, "CANDIDATES", 3)
     monkeypatch.setattr(search, "ROW_BUDGET", 0)  # 3 postings per key
-    monkeypatch.setattr(search, "DEEP", 4)  # then the best 4 persons by key overlap, then all
-    create = world.svc.entities.create
-    region_a = [create(Actor.system(), "Person", {"given_name": "Mohamed", "family_name": "Alaoui", "sex": "M"},
-                       owner_unit="STA").id for _ in range(6)]
-    region_b = [create(Actor.system(), "Person", {"given_name": "Mohamed", "family_name": "Alaoui", "sex": "M"},
-                       owner_unit="STB").id for _ in range(2)]
-    woman = create(Actor.system(), "Person", {"given_name_ar": "محمد", "family_name_ar": "العلوي", "sex": "F"},
-                   owner_unit="STA").id
-    rare = create(Actor.system(), "Person", {"given_name": "Mohamed", "family_name": "Alaoui Tazi"},
-                  owner_unit="STA").id
+    monkeypatch.setattr(search, "DEEP", 5)  # then the best 5 persons by key overlap, then all
+    system = Actor.system()
+
+    def person(unit: str, sex: str, **names: str) -> str:
+        return str(world.svc.entities.create(system, "Person", {**names, "sex": sex}, owner_unit=unit).id)
+
+    latin = {"given_name": "Mohamed", "family_name": "Alaoui"}
+    region_b = [person("STB", sex, **latin) for sex in "MF"]
+    region_a = [person("STA", sex, **latin) for sex in "FMFMMM"]
+    woman = person("STA", "F", given_name_ar="محمد", family_name_ar="العلوي")
+    rare = person("STA", "M", given_name="Mohamed", family_name="Alaoui Tazi")
+    namesakes = {*region_a, *region_b, woman}
+    women = sorted([region_b[1], region_a[0], region_a[2], woman])  # same keys: the lowest ids first
     hq = world.actor("HQ", "analyst")
     assert find(world, hq, "محمد العلوي التازي")[0].id == rare
     hits = find(world, hq, "Mohamed Alaoui")
-    assert len(hits) == 3 and {h.id for h in hits} <= {*region_a, *region_b, woman, rare}
-    assert [h.id for h in find(world, hq, "Mohamed Alaoui", sex="f")] == [woman]
+    assert len(hits) == 3 and {h.id for h in hits} <= {*namesakes, rare}
+    assert {h.id for h in find(world, hq, "Mohamed Alaoui", sex="f")} == set(women[:3])
     assert sorted(h.id for h in find(world, world.actor("REGB", "investigator"), "Mohamed Alaoui")) == sorted(region_b)
     monkeypatch.setattr(search, "CANDIDATES", 100)
     monkeypatch.setattr(search, "ROW_BUDGET", 2000)
-    assert {h.id for h in find(world, hq, "Mohamed Alaoui")} == {*region_a, *region_b, woman, rare}
+    assert {h.id for h in find(world, hq, "Mohamed Alaoui")} == {*namesakes, rare}

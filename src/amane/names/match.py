@@ -203,7 +203,7 @@ def score_tokens(
 
     ``memo``: part scores already computed for this same query and dictionary (by query part and
     candidate part; a candidate part is one object for every name it occurs in)."""
-    pairs: list[tuple[float, int, int, str]] = []
+    pairs: list[tuple[float, int, int, str]] = []  # (-score, query part, candidate part, mark)
     for i, q in enumerate(query):
         for j, c in enumerate(candidate):
             if memo is None:
@@ -215,14 +215,14 @@ def score_tokens(
                     known = memo[(i, id(c))] = (c, *token_similarity(q, c, spellings))
                 s, mark = known[1], known[2]
             if s > 0:
-                pairs.append((s, i, j, mark))
-    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+                pairs.append((-s, i, j, mark))
+    pairs.sort()  # best score first, then query part, then candidate part (each pair once)
     used_q: dict[int, tuple[float, int, str]] = {}
     used_c: set[int] = set()
-    for s, i, j, mark in pairs:
+    for neg, i, j, mark in pairs:
         if i in used_q or j in used_c:
             continue
-        used_q[i] = (s, j, mark)
+        used_q[i] = (-neg, j, mark)
         used_c.add(j)
     total = 0.0
     weight = 0.0
@@ -290,7 +290,7 @@ def _best(
 ) -> Match:
     best = NO_MATCH
     for name in candidate_names:
-        if memo is not None and isinstance(name, str | NameParts):
+        if memo is not None and isinstance(name, (str, NameParts)):
             if name in memo.names:
                 scored = memo.names[name]
             else:

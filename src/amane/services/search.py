@@ -203,13 +203,19 @@ class PersonSearch:
         visible = visible_entities(actor)
         params["deep"] = DEEP
         with self.db.engine.connect() as c:
-            for capped, ranked_limit in TRIES:
+            t = 0
+            while True:
+                capped, ranked_limit = TRIES[t]
                 rows = c.execute(_statement(n, capped, ranked_limit, lateral, visible, bool(query.sex)), params).all()
                 # A try is the answer when it filled the candidates, or when it ranked every person
                 # sharing a key (fewer than its limit: then no key reached its cap either, as
                 # cap >= top); the last try ranks every person.
                 if len(rows) >= CANDIDATES or ranked_limit is None or (rows and rows[0][5] < params[ranked_limit]):
                     break
+                t += 1
+                deeper = TRIES[t][1]
+                if deeper is not None and len(rows) * params[deeper] < CANDIDATES * params[ranked_limit]:
+                    t += 1  # at the share of persons this actor may see, that try could not fill them
             c.rollback()
         hits: list[PersonHit] = []
         for eid, ext, data, unit_code, _n, _groups in rows:
@@ -222,15 +228,20 @@ class PersonSearch:
                 hits.append(PersonHit(eid, ext, 1.0, known, "identifier: exact match", unit_code, data))
             else:
                 hits.append(PersonHit(eid, ext, 0.0, known, "", unit_code, data))
-        if hits and not exact:
-            # one ranking call: the query is analysed once, namesakes and shared name parts are
-            # scored once (the same scores as names_engine.similarity for each candidate)
-            matches = dict(names_engine.rank(query.text, {i: h.names for i, h in enumerate(hits)},
-                                             limit=len(hits), min_score=-1.0))
-            for i, h in enumerate(hits):
-                h.score, h.why = matches[i].score, matches[i].why
-        hits.sort(key=lambda h: (-h.score, h.id))
-        return hits[: query.limit]
+        if exact or not hits:
+            hits.sort(key=lambda h: (-h.score, h.id))
+            return hits[: query.limit]
+        # one ranking call: the query is analysed once, namesakes and shared name parts are scored
+        # once (the same scores as names_engine.similarity for each candidate); the explanation is
+        # written for the hits returned only
+        matches = dict(names_engine.rank(query.text, {i: h.names for i, h in enumerate(hits)},
+                                         limit=len(hits), min_score=-1.0))
+        for i, h in enumerate(hits):
+            h.score = matches[i].score
+        best = sorted(range(len(hits)), key=lambda i: (-hits[i].score, hits[i].id))[: query.limit]
+        for i in best:
+            hits[i].why = matches[i].why
+        return [hits[i] for i in best]
 
 
 _WEIGHT_SQL = "CASE {col} " + " ".join(f"WHEN '{k}' THEN {w}" for k, w in KEY_WEIGHTS.items()) + " ELSE 1 END"

@@ -141,12 +141,15 @@ class Database:
 
     def refresh_statistics(self) -> None:
         """Let the query planner see the data after a bulk load (a plan made on an empty table
-        keeps scanning it). PostgreSQL: ANALYZE the record tables; SQLite: PRAGMA optimize."""
+        keeps scanning it). PostgreSQL: VACUUM (ANALYZE) the record tables; SQLite: PRAGMA optimize."""
+        if not self.is_sqlite:
+            # VACUUM too: it sets the visibility map, so index-only scans of the key index (person
+            # search) need not visit the table; it cannot run inside a transaction
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.exec_driver_sql("VACUUM (ANALYZE) entities, entity_keys, entity_refs, entity_versions")
+            return
         with self._writer_turn(), self.engine.connect() as c:
-            if self.is_sqlite:
-                c.exec_driver_sql("PRAGMA optimize")
-            else:
-                c.exec_driver_sql("ANALYZE entities, entity_keys, entity_refs, entity_versions")
+            c.exec_driver_sql("PRAGMA optimize")
             c.commit()
 
     def dispose(self) -> None:
