@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,16 +38,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+@contextmanager
+def serving(svc: Services) -> Iterator[str]:
+    """The app on a free local port in a thread (uvicorn); yields its base URL."""
     import uvicorn
 
-    svc = Services.create(make_settings(tmp_path, f"sqlite:///{tmp_path / 'amane.db'}"))
-    migrate.upgrade(svc.db)
-    svc.units.seed(TEST_UNITS)
-    made = svc.users.create(Actor.system(), username="k.bennani", password=PASSWORD, service_number="SN-1",
-                            full_name="Karim Bennani", unit="REGA", roles_=["investigator", "auditor"],
-                            clearance="secret", language="fr")
     port = _free_port()
     config = uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     srv = uvicorn.Server(config)
@@ -57,27 +53,46 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         time.sleep(0.05)
     assert srv.started, "uvicorn did not start"
     try:
-        from amane.services.auth import actor_for
-        from amane.store.tables import User
-
-        with svc.db.read() as s:
-            user = s.get(User, made.user.id)
-            assert user is not None
-            actor = actor_for(user, user.unit, source="127.0.0.1")
-        yield {"url": f"http://127.0.0.1:{port}", "svc": svc, "secret": made.totp_secret, "actor": actor}
+        yield f"http://127.0.0.1:{port}"
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
-        svc.close()
 
 
-def test_browser_scenario(server: dict[str, Any]) -> None:
-    if not CHROMIUM.exists():  # `make test` installs it; a silent skip would hide a broken UI
+def ensure_chromium() -> None:
+    """`make test` installs Chromium; if it is missing, try once: a silent skip would hide a broken UI."""
+    if not CHROMIUM.exists():
         import subprocess
 
         subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium "
                        "fonts-noto-core", shell=True, check=False, capture_output=True)
     assert CHROMIUM.exists(), "/usr/bin/chromium is missing and could not be installed (apt-get install chromium)"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    svc = Services.create(make_settings(tmp_path, f"sqlite:///{tmp_path / 'amane.db'}"))
+    migrate.upgrade(svc.db)
+    svc.units.seed(TEST_UNITS)
+    made = svc.users.create(Actor.system(), username="k.bennani", password=PASSWORD, service_number="SN-1",
+                            full_name="Karim Bennani", unit="REGA", roles_=["investigator", "auditor"],
+                            clearance="secret", language="fr")
+    from amane.services.auth import actor_for
+    from amane.store.tables import User
+
+    with svc.db.read() as s:
+        user = s.get(User, made.user.id)
+        assert user is not None
+        actor = actor_for(user, user.unit, source="127.0.0.1")
+    try:
+        with serving(svc) as url:
+            yield {"url": url, "svc": svc, "secret": made.totp_secret, "actor": actor}
+    finally:
+        svc.close()
+
+
+def test_browser_scenario(server: dict[str, Any]) -> None:
+    ensure_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)

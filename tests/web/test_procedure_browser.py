@@ -8,8 +8,6 @@ page and the inbox in Arabic (right-to-left). No request may leave the server. S
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,12 +17,11 @@ import pyotp
 import pytest
 
 from amane.api import procedures as api_proc
-from amane.api.app import create_app
 from amane.services.container import Services
 from amane.services.context import Actor
 from amane.store import migrate
 from tests.conftest import PASSWORD, TEST_UNITS, make_settings
-from tests.web.test_browser import ARGS, CHROMIUM, SHOTS, _free_port
+from tests.web.test_browser import ARGS, CHROMIUM, SHOTS, ensure_chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +35,6 @@ USERS = {
 
 @pytest.fixture
 def proc_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    import uvicorn
-
     monkeypatch.setattr(api_proc, "public_limit", api_proc.RateLimiter(10, 3600))
     monkeypatch.setattr(api_proc, "track_limit", api_proc.RateLimiter(30, 600))
     svc = Services.create(make_settings(tmp_path, f"sqlite:///{tmp_path / 'amane.db'}"))
@@ -50,30 +45,15 @@ def proc_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
         made = svc.users.create(Actor.system(), username=username, password=PASSWORD, service_number=f"SN-P{n}",
                                 full_name=full_name, unit=unit, roles_=roles, clearance="secret", language="fr")
         secrets[username] = made.totp_secret
-    port = _free_port()
-    config = uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
     try:
-        yield {"url": f"http://127.0.0.1:{port}", "svc": svc, "secrets": secrets}
+        with serving(svc) as url:
+            yield {"url": url, "svc": svc, "secrets": secrets}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         svc.close()
 
 
 def test_complaint_to_case_in_the_browser(proc_server: dict[str, Any]) -> None:
-    if not CHROMIUM.exists():  # `make test` installs it; a silent skip would hide a broken UI
-        import subprocess
-
-        subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium "
-                       "fonts-noto-core", shell=True, check=False, capture_output=True)
-    assert CHROMIUM.exists(), "/usr/bin/chromium is missing and could not be installed (apt-get install chromium)"
+    ensure_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
