@@ -8,6 +8,7 @@ and every change of a record passes there, whatever the path (UI, API, CLI, expo
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -41,9 +42,28 @@ def notify(s: Session | Connection, user_id: int, kind: str, params: Mapping[str
                                           dedup=dedup, created_at=utcnow()))
 
 
+#: Whether any subscription exists, re-checked at most every few seconds per process: the audit
+#: append of every read skips the subscription look-up while nobody subscribes to anything. A
+#: subscription made in another process takes effect here within ``SUBS_CHECK_S``.
+SUBS_CHECK_S = 5.0
+_subs = {"any": False, "checked_at": float("-inf")}
+
+
+def _subscriptions_exist(s: Session | Connection) -> bool:
+    if _subs["any"]:
+        return True
+    now = time.monotonic()
+    if now - _subs["checked_at"] > SUBS_CHECK_S:
+        _subs["any"] = s.execute(select(Subscription.user_id).limit(1)).first() is not None
+        _subs["checked_at"] = now
+    return bool(_subs["any"])
+
+
 def subscription_notices(s: Session | Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Called by ``audit.append`` with the audit rows being written: notify the subscribers of
     each record viewed or changed (not the person who did it; one notice a day per kind)."""
+    if not _subscriptions_exist(s):
+        return
     wanted: dict[str, list[Mapping[str, Any]]] = {}
     for r in rows:
         if r["outcome"] == "ok" and r["object_id"] and (r["action"] in VIEW_ACTIONS or r["action"] in CHANGE_ACTIONS):
@@ -154,6 +174,7 @@ class InboxService:
                 raise NotFound("record", eid)
             if s.get(Subscription, (uid, eid)) is None:
                 s.add(Subscription(user_id=uid, entity_id=eid, created_at=utcnow()))
+        _subs["any"] = True
 
     def unsubscribe(self, actor: Actor, eid: str) -> None:
         uid = self._user(actor)
