@@ -21,7 +21,7 @@ from amane.services.audit import AuditEvent, AuditWriter
 from amane.services.auth import _DUMMY_HASH, check_password, hash_password
 from amane.services.context import Actor
 from amane.services.entities import EntityService
-from amane.services.errors import FieldError, NotFound, ValidationFailed
+from amane.services.errors import Conflict, FieldError, NotFound, ValidationFailed
 from amane.services.policy import visible_complaints, visible_entities
 from amane.services.procedures import (
     EventView,
@@ -385,8 +385,6 @@ def _touch(c: Complaint, actor: Actor) -> None:
 
 
 def _check_version(c: Complaint, version: int | None) -> None:
-    from amane.services.errors import Conflict
-
     if version is not None and version != c.version:
         raise Conflict(f"the complaint changed since you read it (now version {c.version})", field="version",
                        rule="version.stale", current_version=c.version)

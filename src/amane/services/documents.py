@@ -22,11 +22,12 @@ from amane.services.cases import CaseService, CaseView
 from amane.services.context import Actor
 from amane.services.entities import EntityService
 from amane.services.errors import FieldError, ValidationFailed
+from amane.services.policy import visible_entities
 from amane.services.reports import ReportService, ReportView
 from amane.services.roles import CLEARANCES
 from amane.settings import Settings
 from amane.store.db import Database
-from amane.store.tables import Report, Unit
+from amane.store.tables import Entity, Report, Unit
 from amane.store.types import utcnow
 
 LANGS = ("ar", "fr", "en")
@@ -76,9 +77,6 @@ class DocumentService:
         ids = {i["person"] for i in c.get("involved", [])} | set(c.get("objects", []))
         found: dict[str, Any] = {}
         with self.db.read() as s:
-            from amane.services.policy import visible_entities
-            from amane.store.tables import Entity
-
             for e in s.scalars(select(Entity).where(Entity.id.in_(ids), visible_entities(actor))):
                 found[e.id] = e
         for inv in c.get("involved", []):
@@ -123,9 +121,6 @@ class DocumentService:
         captions = self.entities.captions(actor, set(view.incidents))
         incidents = []
         with self.db.read() as s:
-            from amane.services.policy import visible_entities
-            from amane.store.tables import Entity
-
             for e in s.scalars(select(Entity).where(Entity.id.in_(view.incidents), visible_entities(actor))):
                 d = e.data
                 incidents.append({"reference": captions.get(e.id, ("", e.id))[1] or e.id,

@@ -29,6 +29,7 @@ from amane.services.audit import AuditEvent, AuditWriter
 from amane.services.context import Actor
 from amane.services.errors import Conflict, FieldError, NotFound, ValidationFailed
 from amane.services.policy import visible_entities
+from amane.services.procedures import usernames
 from amane.services.search import person_names
 from amane.store.db import Database
 from amane.store.tables import (
@@ -38,7 +39,6 @@ from amane.store.tables import (
     MergeLink,
     ResolutionRun,
     Unit,
-    User,
 )
 from amane.store.types import utcnow
 
@@ -212,7 +212,7 @@ class ResolutionService:
     ) -> RunResult:
         """Compare the visible persons (of ``unit``'s subtree when given), queue the pairs at or
         above ``review_floor`` for review and return the clusters at ``threshold``."""
-        from amane.resolve import resolve
+        from amane.resolve import connected_components, resolve
 
         actor.require("persons.resolve")
         _check_probability("threshold", threshold)
@@ -227,7 +227,8 @@ class ResolutionService:
             scope_code = scope.code if scope else ""
         result = resolve(records, threshold=threshold, pair_floor=min(threshold, review_floor), progress=progress)
         pairs = [p for p in result.pairs if p.probability >= review_floor]
-        clusters = _clusters([(p.a_id, p.b_id, p.probability) for p in pairs if p.probability >= threshold])
+        clusters = [c.as_dict() for c in connected_components(
+            [(p.a_id, p.b_id, p.probability) for p in pairs if p.probability >= threshold])]
         queued = decided = 0
         with self.db.write() as s:
             run = ResolutionRun(started_by=actor.user_id, unit_code=scope_code, threshold=threshold, stats={})
@@ -336,7 +337,7 @@ class ResolutionService:
     def _views(self, s: Session, rows: Sequence[MatchCandidate]) -> builtins.list[CandidateView]:
         ids = {x for r in rows for x in (r.a_id, r.b_id)}
         sides = self._sides(s, ids)
-        users = _usernames(s, {r.decided_by for r in rows})
+        users = usernames(s, {r.decided_by for r in rows})
         merges = dict(s.execute(select(MergeLink.candidate_id, MergeLink.id).where(
             MergeLink.candidate_id.in_([r.id for r in rows]))).all()) if rows else {}
         return [
@@ -441,7 +442,7 @@ class ResolutionService:
             audit.append(s, [(actor, AuditEvent("unmerge", "Person", link.a_id, details={
                 "merge": merge_id, "a": link.a_id, "b": link.b_id, "reason": text,
                 "clusters": sorted({clusters[link.a_id], clusters[link.b_id]})}))])
-            view = _merge_view(link, _usernames(s, {link.created_by, link.undone_by}))
+            view = _merge_view(link, usernames(s, {link.created_by, link.undone_by}))
         return view
 
     # -- identities ----------------------------------------------------------------------
@@ -520,7 +521,7 @@ class ResolutionService:
                 or_(MergeLink.a_id == eid, MergeLink.b_id == eid), MergeLink.undone_at.is_not(None),
                 MergeLink.a_id.in_(self._visible_ids(actor)), MergeLink.b_id.in_(self._visible_ids(actor)))).all()
             all_links = {link.id: link for link in [*links, *past]}
-            users = _usernames(s, {u for link in all_links.values() for u in (link.created_by, link.undone_by)})
+            users = usernames(s, {u for link in all_links.values() for u in (link.created_by, link.undone_by)})
             merges = [_merge_view(link, users) for _, link in sorted(all_links.items())]
         if len(members) > 1:  # the other records of the identity are being shown: audit them
             self.writer.record(actor, AuditEvent("read", "Person", eid, details={
@@ -574,34 +575,6 @@ def collapse_hits(service: ResolutionService, actor: Actor, hits: list[Any]) -> 
     return out
 
 
-def _clusters(edges: Sequence[tuple[str, str, float]]) -> builtins.list[dict[str, Any]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b, _ in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = {}
-    for x in list(parent):
-        groups.setdefault(find(x), []).append(x)
-    probs: dict[str, list[float]] = {}
-    for a, _, p in edges:
-        probs.setdefault(find(a), []).append(p)
-    out: builtins.list[dict[str, Any]] = [
-        {"ids": sorted(ids), "min_probability": round(min(probs[r]), 6),
-         "mean_probability": round(sum(probs[r]) / len(probs[r]), 6)}
-        for r, ids in groups.items()
-    ]
-    out.sort(key=lambda c: (-len(c["ids"]), c["ids"][0]))
-    return out
-
-
 def _evidence(pair: Any) -> dict[str, Any]:
     fields = getattr(pair, "fields", {}) or {}
     out: dict[str, Any] = {}
@@ -625,13 +598,6 @@ def _jsonable(v: Any) -> Any:
     if v is None or isinstance(v, str | int | bool):
         return v
     return str(v)
-
-
-def _usernames(s: Session, ids: set[int | None]) -> dict[int, str]:
-    real = {i for i in ids if i is not None}
-    if not real:
-        return {}
-    return {i: n for i, n in s.execute(select(User.id, User.username).where(User.id.in_(real)))}
 
 
 def _merge_view(link: MergeLink, users: Mapping[int, str]) -> MergeView:
