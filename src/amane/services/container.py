@@ -14,6 +14,7 @@ from amane.services.complaints import ComplaintService
 from amane.services.documents import DocumentService
 from amane.services.entities import EntityService
 from amane.services.imports import ImportService
+from amane.services.monitoring import MonitoringService
 from amane.services.notifications import InboxService
 from amane.services.reports import ReportService
 from amane.services.resolution import ResolutionService
@@ -44,6 +45,7 @@ class Services:
     inbox: InboxService
     attachments: AttachmentService
     documents: DocumentService
+    monitoring: MonitoringService
 
     @classmethod
     def create(cls, settings: Settings | None = None, *, database_url: str | None = None) -> Services:
@@ -75,6 +77,7 @@ class Services:
             inbox=InboxService(db),
             attachments=attachments,
             documents=DocumentService(db, settings, entities, reports, cases, attachments),
+            monitoring=MonitoringService(db, writer),
         )
 
     def __post_init__(self) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, selec
 from sqlalchemy.orm import Session
 
 from amane.model.schema import EntitySchema, Registry
-from amane.services import audit
+from amane.services import audit, facts
 from amane.services.audit import AuditEvent, AuditWriter
 from amane.services.context import Actor
 from amane.services.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -440,6 +440,8 @@ class EntityService:
         s.add(EntityVersion(entity_id=e.id, version=1, op="create", data=clean, owner_unit_id=unit.id,
                             classification=level, changed_at=now, changed_by=actor.user_id, reason=reason[:500]))
         self._write_index(s, e.id, schema, clean, fresh=True)
+        if schema.name == facts.SCHEMA:
+            facts.sync_facts(s, [(e.id, unit.id, level, clean)])
         audit.append(s, [(actor, AuditEvent("create", schema.name, e.id, details={"version": 1}))])
         name = {actor.user_id: actor.username} if actor.user_id else {}
         return _view(e, unit.code, name)
@@ -512,6 +514,8 @@ class EntityService:
         s.add(EntityVersion(entity_id=e.id, version=e.version, op="update", data=clean, owner_unit_id=unit.id,
                             classification=level, changed_at=now, changed_by=actor.user_id, reason=reason[:500]))
         self._write_index(s, e.id, schema, clean, fresh=False)
+        if schema.name == facts.SCHEMA:
+            facts.sync_facts(s, [(e.id, unit.id, level, clean)])
         audit.append(s, [(actor, AuditEvent("update", e.schema, eid, details={"version": e.version}))])
         s.flush()
         s.refresh(e)
@@ -540,6 +544,8 @@ class EntityService:
             s.add(EntityVersion(entity_id=e.id, version=e.version, op="delete", data=e.data,
                                 owner_unit_id=e.owner_unit_id, classification=e.classification, changed_at=now,
                                 changed_by=actor.user_id, reason=reason[:500]))
+            if e.schema == facts.SCHEMA:
+                facts.sync_facts(s, [(e.id, e.owner_unit_id, e.classification, None)])
             audit.append(s, [(actor, AuditEvent("delete", e.schema, eid, details={"version": e.version}))])
 
     def share(self, actor: Actor, eid: str, unit_code: str) -> None:

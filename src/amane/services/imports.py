@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from amane.model.errors import ValidationFailed
 from amane.model.schema import EntitySchema, Registry
-from amane.services import audit
+from amane.services import audit, facts
 from amane.services.audit import AuditEvent
 from amane.services.context import Actor
 from amane.services.entities import new_id
@@ -299,6 +299,8 @@ class ImportService:
         ref_rows: list[tuple[Any, ...]] = []
         uid = actor.user_id
         done = 0
+        fact_items: list[tuple[str, int, int, dict[str, Any] | None]] = []
+        with_facts = schema.name == facts.SCHEMA
         for it in items:
             old = existing.get((it.unit_id, it.external_id))
             if old is None:
@@ -325,14 +327,19 @@ class ImportService:
                 ver_rows.append((eid, version, "update", blob, it.unit_id, it.classification, now, uid, reason))
                 report.updated += 1
             ext_map[it.external_id] = eid
+            if with_facts:
+                fact_items.append((eid, it.unit_id, it.classification, it.data))
             key_rows += [(eid, k, v[:200]) for k, v in dict.fromkeys(it.keys)]
             ref_rows += [(eid, p, r) for p, r in dict.fromkeys(it.refs)]
             done += 1
             if len(ent_rows) >= 5000:
                 self._flush(s, ent_rows, ver_rows, key_rows, ref_rows)
+                facts.sync_facts(s, fact_items)
+                fact_items.clear()
                 if progress:
                     progress(done)
         self._flush(s, ent_rows, ver_rows, key_rows, ref_rows)
+        facts.sync_facts(s, fact_items)
         if progress:
             progress(done)
 

@@ -23,7 +23,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from amane.services.context import Actor
-from amane.store.tables import AuditRecord, Case, CaseMember, Complaint, Entity, EntityShare, Report, Unit
+from amane.store.tables import (
+    AuditRecord,
+    Case,
+    CaseMember,
+    Complaint,
+    Entity,
+    EntityShare,
+    IncidentFact,
+    Report,
+    Unit,
+)
 
 
 def in_scope_units(actor: Actor) -> ColumnElement[bool]:
@@ -54,6 +64,22 @@ def _visible_clause(national: bool, unit_path: str, clearance: int) -> ColumnEle
             select(EntityShare.entity_id)
             .join(Unit, Unit.id == EntityShare.unit_id)
             .where(EntityShare.entity_id == Entity.id, in_scope)
+        )
+        clauses.append(or_(owned, shared))
+    return and_(*clauses)
+
+
+def visible_facts(actor: Actor, *, capability: str = "analytics.read") -> ColumnElement[bool]:
+    """Clause on ``IncidentFact``: the incidents whose record the actor may see (same rule as
+    :func:`visible_entities`, applied to the record's owner unit, classification and shares)."""
+    if not actor.can(capability):
+        return false()
+    clauses: list[ColumnElement[bool]] = [IncidentFact.classification <= actor.clearance]
+    if not actor.national:
+        in_scope = Unit.path.startswith(actor.unit_path, autoescape=True)
+        owned = IncidentFact.owner_unit_id.in_(select(Unit.id).where(in_scope))
+        shared = IncidentFact.entity_id.in_(
+            select(EntityShare.entity_id).join(Unit, Unit.id == EntityShare.unit_id).where(in_scope)
         )
         clauses.append(or_(owned, shared))
     return and_(*clauses)

@@ -531,3 +531,50 @@ class Subscription(Base):
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True,
                                            index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IncidentFact(Base):
+    """The analytic projection of one Incident record: what statistics, hotspots and forecasts
+    read. Written in the same transaction as the record (``services.facts``), removed when the
+    record is deleted, rebuilt from the records by ``amane analytics rebuild-facts``. Access is
+    decided on the record's own owner unit and classification (``policy.visible_facts``)."""
+
+    __tablename__ = "incident_facts"
+    __table_args__ = (
+        Index("ix_incident_facts_unit_time", "owner_unit_id", "occurred_at"),
+        Index("ix_incident_facts_time", "occurred_at"),
+    )
+
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    owner_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    classification: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[str] = mapped_column(String(64))
+    category_group: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    region: Mapped[str | None] = mapped_column(String(8))
+    commune: Mapped[str | None] = mapped_column(String(24))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+
+
+class CrimeAlert(Base):
+    """A spike found by the weekly scan: this period's count of one offence group in one unit
+    exceeded the upper bound expected from the unit's own history."""
+
+    __tablename__ = "crime_alerts"
+    __table_args__ = (UniqueConstraint("unit_id", "category", "period_start", "method", name="uq_crime_alerts_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    #: Offence group (``group:property``) or offence code.
+    category: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(32))
+    observed: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    #: The weekly series, expected values and bounds that the alert's chart draws.
+    chart: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
