@@ -143,3 +143,105 @@ def test_bad_input_names_the_field(world: World) -> None:
     with pytest.raises(ValidationFailed) as e:
         world.svc.monitoring.compstat(hq, unit=None, as_of=today_local() + timedelta(days=3))
     assert e.value.errors[0].field == "as_of"
+
+
+def _bulk(world: World, unit: str, category: str, days: list[date], *, lat: float = 33.58, lon: float = -7.60,
+          spread: float = 0.02, tag: str = "") -> None:
+    import random
+
+    rng = random.Random(f"{unit}{category}{tag}")
+    rows = []
+    for i, d in enumerate(days):
+        y, x = lat + rng.uniform(-spread, spread), lon + rng.uniform(-spread, spread)
+        rows.append(Row(i + 2, {"offence_category": category, "occurred_from": _at(d, rng.randrange(0, 24)),
+                                "coordinates": f"{y:.5f}, {x:.5f}", "external_id": f"{tag}{unit}{category}{i}"}))
+    report = world.svc.imports.import_rows(Actor.system(), "Incident", rows, unit=unit)
+    assert not report.errors, report.errors[:3]
+
+
+def test_spike_alert_reaches_the_chief_with_its_chart(world: World) -> None:
+    import random
+
+    svc = world.svc
+    as_of = today_local() - timedelta(days=1)
+    rng = random.Random(5)
+    # two years of about 4 burglaries a week at station A, then 30 in the last week
+    history = [as_of - timedelta(days=d) for d in range(7, 730) if rng.random() < 4 / 7]
+    last_week = [as_of - timedelta(days=rng.randrange(0, 7)) for _ in range(30)]
+    _bulk(world, "STA", "burglary", history + last_week)
+    # a steady series at station B: no alert
+    _bulk(world, "STB", "theft", [as_of - timedelta(days=d) for d in range(0, 730) if rng.random() < 4 / 7],
+          lat=34.02, lon=-6.84)
+    created = svc.monitoring.scan_alerts(Actor.system(), as_of=as_of)
+    where = {(a["unit"]["code"], a["category"]) for a in created}
+    assert ("STA", "group:property") in where  # and its ancestors PROVA, REGA
+    assert not any(code == "STB" for code, _ in where)
+    again = svc.monitoring.scan_alerts(Actor.system(), as_of=as_of)
+    assert again == []  # one alert per unit, group and week
+    chief = world.actor("REGA", "unit_chief")
+    seen = svc.monitoring.alerts(chief)
+    assert {a["unit"]["code"] for a in seen} <= {"REGA", "PROVA", "STA"} and seen
+    one = svc.monitoring.alert(chief, seen[0]["id"])
+    assert one["observed"] >= 30 and one["threshold"] < one["observed"]
+    assert len(one["chart"]["weeks"]) == 52 and one["chart"]["observed"][-1] == one["observed"]
+    # the inbox of the region's chief holds it; region B's chief neither sees it nor can open it
+    items, unread = svc.inbox.list(chief, limit=20)
+    assert any(n.kind == "crime_alert" for n in items)
+    other = world.actor("REGB", "unit_chief")
+    assert svc.monitoring.alerts(other) == []
+    with pytest.raises(NotFound):
+        svc.monitoring.alert(other, seen[0]["id"])
+    with pytest.raises(ValidationFailed):
+        svc.monitoring.scan_alerts(Actor.system(), as_of=today_local())
+
+
+def test_hotspots_find_the_planted_cluster(world: World) -> None:
+    svc = world.svc
+    end = today_local() - timedelta(days=1)
+    days = [end - timedelta(days=d % 60) for d in range(400)]
+    _bulk(world, "STA", "theft", days, lat=33.58, lon=-7.60, spread=0.08, tag="bg")
+    _bulk(world, "STA", "theft", days[:150], lat=33.595, lon=-7.615, spread=0.0015, tag="hot")
+    hq = world.actor("HQ", "analyst")
+    for method in ("h3", "square"):
+        fc = svc.monitoring.hotspots(hq, unit=None, start=end - timedelta(days=90), end=end, method=method)
+        assert fc["meta"]["events"] == 550
+        top = max(fc["features"], key=lambda f: f["properties"]["count"])
+        assert top["properties"]["hot"] == "hot99", method
+        assert sum(f["properties"]["count"] for f in fc["features"]) == 550
+    empty = svc.monitoring.hotspots(world.actor("REGB", "analyst"), unit=None, start=end - timedelta(days=90),
+                                    end=end)
+    assert empty["features"] == [] and empty["meta"]["events"] == 0
+    with pytest.raises(ValidationFailed) as e:
+        svc.monitoring.hotspots(hq, unit=None, start=None, end=None, method="hexbin")
+    assert e.value.errors[0].field == "method"
+
+
+def test_forecast_carries_its_measured_accuracy_or_says_not_enough_data(world: World) -> None:
+    import random
+
+    svc = world.svc
+    end = today_local() - timedelta(days=1)
+    rng = random.Random(9)
+    spread_days = [end - timedelta(days=rng.randrange(0, 200)) for _ in range(500)]
+    _bulk(world, "STA", "burglary", spread_days, lat=33.58, lon=-7.60, spread=0.05, tag="bg")
+    _bulk(world, "STA", "burglary", spread_days[:300], lat=33.60, lon=-7.62, spread=0.002, tag="hot")
+    chief = world.actor("REGA", "unit_chief")
+    fc = svc.monitoring.forecast(chief, unit="STA", model="auto", windows=6)
+    meta = fc["meta"]
+    assert meta["not_enough_data"] is None, meta
+    acc = meta["accuracy"]
+    assert acc["windows"] == 6 and acc["pai_1"] > 1 and acc["baseline"]["model"] in ("last_period", "ewma", "kde")
+    assert {m["model"] for m in meta["models_compared"]} >= {"last_period", "ewma", "kde"}
+    assert fc["features"] and fc["features"][0]["properties"]["rank"] == 1
+    assert sum(f["properties"]["selected_1pct"] for f in fc["features"]) == meta["cells_1pct"]
+    # the top cell is where the planted cluster is
+    ring = fc["features"][0]["geometry"]["coordinates"][0]
+    lat = sum(p[1] for p in ring[:4]) / 4
+    lon = sum(p[0] for p in ring[:4]) / 4
+    assert abs(lat - 33.60) < 0.01 and abs(lon + 7.62) < 0.01
+    # station B has no history: an explicit answer, no cells
+    other = svc.monitoring.forecast(world.actor("REGB", "unit_chief"), unit=None)
+    assert other["features"] == [] and "at least" in other["meta"]["not_enough_data"]
+    with pytest.raises(ValidationFailed) as e:
+        svc.monitoring.forecast(chief, unit="STA", model="crystal_ball")
+    assert e.value.errors[0].field == "model"

@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from amane import __version__
 from amane.api import problems
+from amane.api.monitoring import router as monitoring_router
 from amane.api.procedures import router as procedures_router
 from amane.api.routes import router
 from amane.services.container import Services
@@ -81,6 +82,7 @@ def create_app(svc: Services | None = None, *, web: bool = True) -> Any:
     problems.install(app)
     app.include_router(router)
     app.include_router(procedures_router)
+    app.include_router(monitoring_router)
     if web:
         from amane.web.routes import install as install_web
 

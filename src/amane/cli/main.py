@@ -38,6 +38,9 @@ attachments_app = typer.Typer(help="Attached files.", no_args_is_help=True)
 app.add_typer(attachments_app, name="attachments")
 resolve_app = typer.Typer(help="Find and merge duplicate persons across units.", no_args_is_help=True)
 app.add_typer(resolve_app, name="resolve")
+analytics_app = typer.Typer(help="Crime statistics, CompStat, spike alerts, forecasts and their backtests.",
+                            no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
 
 err = Console(stderr=True)
 out = Console()
@@ -221,25 +224,29 @@ def users_list(as_json: JsonOpt = False) -> None:
 
 # -- import / export -------------------------------------------------------------------------
 
-def _import(schema: str, path: Path, unit: str, classification: str, dry_run: bool, as_json: bool) -> None:
-    from amane.services.imports import read_rows
-
+def _run_import(schema: str, rows: list[Any], *, unit: str, classification: str, digest: str, source_name: str,
+                dry_run: bool, label: str) -> Any:
+    """Import ``rows`` with a progress bar; returns the service's report (errors inside)."""
     svc = _services()
     try:
-        rows, digest = read_rows(path)
         with _progress() as prog:
-            task = prog.add_task(f"{schema} <- {path.name}", total=len(rows))
+            task = prog.add_task(label, total=len(rows))
             report = svc.imports.import_rows(
                 Actor.system(), schema, rows, unit=unit, classification=classification, digest=digest,
-                source_name=path.name, dry_run=dry_run, progress=lambda n: prog.update(task, completed=n),
+                source_name=source_name, dry_run=dry_run, progress=lambda n: prog.update(task, completed=n),
             )
             prog.update(task, completed=len(rows))
     except AmaneError as exc:
         _fail(exc)
     finally:
         svc.close()
+    return report
+
+
+def _report_import(report: Any, *, as_json: bool, dry_run: bool, extra: dict[str, Any] | None = None,
+                   summary: str = "") -> None:
     if as_json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        print(json.dumps({**report.as_dict(), **(extra or {})}, ensure_ascii=False))
     if report.errors:
         if not as_json:
             _fail(ValidationFailed(report.errors))
@@ -247,7 +254,19 @@ def _import(schema: str, path: Path, unit: str, classification: str, dry_run: bo
     if not as_json:
         verb = "checked" if dry_run else "imported"
         err.print(f"{verb} {report.rows} rows: {report.created} created, {report.updated} updated, "
-                  f"{report.unchanged} unchanged")
+                  f"{report.unchanged} unchanged{summary}")
+
+
+def _import(schema: str, path: Path, unit: str, classification: str, dry_run: bool, as_json: bool) -> None:
+    from amane.services.imports import read_rows
+
+    try:
+        rows, digest = read_rows(path)
+    except AmaneError as exc:
+        _fail(exc)
+    report = _run_import(schema, rows, unit=unit, classification=classification, digest=digest,
+                         source_name=path.name, dry_run=dry_run, label=f"{schema} <- {path.name}")
+    _report_import(report, as_json=as_json, dry_run=dry_run)
 
 
 @import_app.command("persons")
@@ -259,11 +278,75 @@ def import_persons(path: Path, unit: Annotated[str, typer.Option(help="Owner uni
 
 
 @import_app.command("incidents")
-def import_incidents(path: Path, unit: Annotated[str, typer.Option(help="Owner unit code")],
-                     classification: str = "unclassified", dry_run: bool = False, as_json: JsonOpt = False) -> None:
+def import_incidents(
+    path: Path, unit: Annotated[str, typer.Option(help="Owner unit code")],
+    mapping: Annotated[str | None, typer.Option(
+        help="Import mapping (packaged name such as 'toronto-mci', or a YAML file) that turns a foreign "
+             "file's columns into incidents")] = None,
+    skip_invalid: Annotated[bool, typer.Option(
+        help="With --mapping: import the valid rows and report the rejected ones (default: any bad row "
+             "rejects the whole file)")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="With --mapping: write the rejected rows' errors "
+                                                      "to this CSV file")] = None,
+    classification: str = "unclassified", dry_run: bool = False, as_json: JsonOpt = False,
+) -> None:
     """Import incidents. Columns: external_id, title, offence_category, occurred_from, occurred_to, region,
-    commune, address, lat, lon, narrative."""
-    _import("Incident", path, unit, classification, dry_run, as_json)
+    commune, address, coordinates (or lat, lon), narrative; or any columns with --mapping."""
+    if mapping is None:
+        _import("Incident", path, unit, classification, dry_run, as_json)
+        return
+    _import_mapped(path, unit, mapping, skip_invalid, rejects, classification, dry_run, as_json)
+
+
+def _import_mapped(path: Path, unit: str, mapping_name: str, skip_invalid: bool, rejects: Path | None,
+                   classification: str, dry_run: bool, as_json: bool) -> None:
+    import csv
+    import hashlib
+
+    from amane.analytics.mapping import iter_error_summary, load_mapping, read_incidents
+    from amane.services.errors import FieldError
+    from amane.services.imports import Row
+
+    try:
+        mapping = load_mapping(mapping_name)
+        with err.status(f"reading {path.name} with mapping {mapping.name}"):
+            result = read_incidents(path, mapping)
+    except AmaneError as exc:
+        _fail(exc)
+    if rejects is not None and result.errors:
+        with rejects.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=["line", "field", "rule", "message"])
+            w.writeheader()
+            w.writerows(e.as_dict() for e in result.errors)
+    summary = [{"field": f, "rule": r, "rows": n} for f, r, n in iter_error_summary(result.errors)]
+    if result.errors and not skip_invalid:
+        if as_json:
+            print(json.dumps({"rows": result.lines, "rejected": len(result.errors), "created": 0,
+                              "errors": [e.as_dict() for e in result.errors[:100]], "summary": summary},
+                             ensure_ascii=False))
+            raise typer.Exit(2)
+        _fail(ValidationFailed([FieldError(f"line {e.line}.{e.field}", e.rule, e.message)
+                                for e in result.errors[:20]]))
+    rows = []
+    for r in result.rows:
+        values: dict[str, Any] = {
+            "external_id": r.external_id, "offence_category": r.category,
+            "occurred_from": r.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "coordinates": f"{r.latitude}, {r.longitude}",
+        }
+        if r.title:
+            values["title"] = r.title
+        if r.extra:
+            values["narrative"] = "; ".join(f"{k}: {v}" for k, v in r.extra.items() if v)
+        rows.append(Row(r.line, values))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    report = _run_import("Incident", rows, unit=unit, classification=classification, digest=digest,
+                         source_name=f"{path.name} mapping {mapping.name}", dry_run=dry_run,
+                         label=f"Incident <- {path.name} ({mapping.name})")
+    detail = "".join(f"\n  rejected {item['rows']}: {item['field']} ({item['rule']})" for item in summary)
+    _report_import(report, as_json=as_json, dry_run=dry_run,
+                   extra={"rows": result.lines, "rejected": len(result.errors), "summary": summary},
+                   summary=f"; {len(result.errors)} rejected by the mapping{detail}")
 
 
 @import_app.command("records")
@@ -496,6 +579,181 @@ def audit_verify(as_json: JsonOpt = False) -> None:
     else:
         err.print(f"[bold red]{problem}[/] ({checked} records verified before it)")
     raise typer.Exit(0 if problem is None else 1)
+
+
+# -- analytics -------------------------------------------------------------------------------
+
+def _date(value: str | None, name: str) -> Any:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(ValidationFailed([_field_error(name, "date.format", f"'{value}' is not a date (YYYY-MM-DD)")]))
+
+
+def _field_error(name: str, rule: str, message: str) -> Any:
+    from amane.services.errors import FieldError
+
+    return FieldError(name, rule, message)
+
+
+@analytics_app.command("backtest")
+def analytics_backtest(
+    start: Annotated[str, typer.Option(help="First forecast origin (YYYY-MM-DD, local midnight)")],
+    end: Annotated[str, typer.Option(help="No origin on or after this day")],
+    input_files: Annotated[list[Path] | None, typer.Option("--input", help="CSV file(s) read with --mapping "
+                                                            "instead of the database (repeat for several)")] = None,
+    mapping: Annotated[str | None, typer.Option(help="Import mapping of --input (e.g. toronto-mci)")] = None,
+    unit: Annotated[str | None, typer.Option(help="Without --input: the unit whose history to use")] = None,
+    horizon: Annotated[float, typer.Option(help="Forecast horizon in days (and step between origins)")] = 7,
+    step: Annotated[float | None, typer.Option(help="Days between origins (default: the horizon)")] = None,
+    cell: Annotated[float, typer.Option(help="Square cell size in metres")] = 250,
+    models: Annotated[str, typer.Option(help="Comma-separated models")] = "last_period,ewma,kde,kde_decay,etas",
+    categories: Annotated[str | None, typer.Option(help="Also evaluate these offence codes one by one")] = None,
+    windows: Annotated[bool, typer.Option(help="With --json: include every window's figures")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rolling-origin backtest: train on everything before each origin, forecast [origin, origin +
+    horizon), score hit rate, PAI and PEI at 1% and 5% of the area, per model."""
+    import time
+
+    from amane.analytics.backtest import backtest
+    from amane.analytics.events import Events
+    from amane.analytics.forecast import NotEnoughData
+
+    d0, d1 = _date(start, "start"), _date(end, "end")
+    model_list = [m.strip() for m in models.split(",") if m.strip()]
+    cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
+    timezone = "Africa/Casablanca"
+    t0 = time.perf_counter()
+    try:
+        if input_files:
+            from amane.analytics.mapping import load_mapping, read_events
+
+            if not mapping:
+                _fail(ValidationFailed([_field_error("mapping", "property.required",
+                                                     "--input needs --mapping (e.g. toronto-mci)")]))
+            m = load_mapping(mapping or "")
+            timezone = m.timezone
+            with err.status("reading " + ", ".join(p.name for p in input_files)):
+                events, errors = read_events(list(input_files), m)
+            if errors:
+                err.print(f"{len(errors)} rows rejected by mapping {m.name} (first: line {errors[0].line} "
+                          f"{errors[0].field}: {errors[0].message})")
+        else:
+            svc = _services()
+            try:
+                arr = svc.monitoring.events(Actor.system(), unit=unit, audit_action="backtest")
+            finally:
+                svc.close()
+            events = Events(arr.t, arr.lat, arr.lon, arr.category)
+        read_s = time.perf_counter() - t0
+        with _progress() as prog:
+            task = prog.add_task("backtest windows", total=None)
+            result = backtest(events, start=d0, end=d1, horizon_days=horizon, step_days=step, cell_m=cell,
+                              models=model_list, categories=cats, timezone=timezone,
+                              progress=lambda done, total: prog.update(task, completed=done, total=total))
+    except NotEnoughData as exc:
+        _fail(exc)
+    except ValueError as exc:
+        _fail(ValidationFailed([_field_error("models" if "model" in str(exc) else "start", "backtest.input",
+                                             str(exc))]))
+    except AmaneError as exc:
+        _fail(exc)
+    data = result.to_dict(windows=windows)
+    data["events"] = len(events)
+    data["read_seconds"] = round(read_s, 2)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    t = Table("model", "hit rate 1%", "PAI 1%", "PEI 1%", "hit rate 5%", "PAI 5%", "PEI 5%", "fit s", "windows")
+    for name, row in data["models"].items():
+        def f(key: str, row: dict[str, Any] = row) -> str:
+            v = row.get(key)
+            return "-" if v is None else f"{v:.3f}"
+        t.add_row(name, f("hit_rate_1"), f("pai_1"), f("pei_1"), f("hit_rate_5"), f("pai_5"), f("pei_5"),
+                  f("fit_seconds"), str(row.get("windows")))
+    out.print(t)
+
+
+@analytics_app.command("scan-alerts")
+def analytics_scan_alerts(
+    as_of: Annotated[str | None, typer.Option(help="Last day of the week tested (default: yesterday)")] = None,
+    alpha: Annotated[float, typer.Option(help="False-alarm rate per unit, offence group and week")] = 0.01,
+    method: Annotated[str, typer.Option(help="farrington, poisson or cusum")] = "farrington",
+    recent_weeks: Annotated[int, typer.Option("--weeks", help="Test each of the last N weeks (each against "
+                                                             "the weeks before it)")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Test last week against each unit's own history (per offence group) and send the alerts to the
+    units' chiefs and analysts. Run weekly, e.g. from cron on Monday morning."""
+    svc = _services()
+    try:
+        with _progress() as prog:
+            task = prog.add_task("units x offence groups", total=None)
+            created = svc.monitoring.scan_alerts(Actor.system(), as_of=_date(as_of, "as_of"), alpha=alpha,
+                                                 method=method, recent_weeks=recent_weeks,
+                                                 progress=lambda d, n: prog.update(task, completed=d, total=n))
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(created, ensure_ascii=False, indent=1))
+        return
+    for a in created:
+        out.print(f"{a['unit']['code']:<14} {a['category_label'].get('en', a['category']):<40} "
+                  f"{a['period_start']}..{a['period_end']}  {a['reason']}")
+    err.print(f"{len(created)} new alert(s)")
+
+
+@analytics_app.command("compstat")
+def analytics_compstat(
+    unit: Annotated[str | None, typer.Option(help="Unit code (default: all units)")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Last day (default: today)")] = None,
+    lang: Annotated[str, typer.Option(help="Labels in ar, fr or en")] = "fr",
+    as_json: JsonOpt = False,
+) -> None:
+    """CompStat: last 7 days, 28 days and year to date against the same days a year earlier."""
+    svc = _services()
+    try:
+        report = svc.monitoring.compstat(Actor.system(), unit=unit, as_of=_date(as_of, "as_of"))
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    data = report.as_dict()
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{v:+.1f}%"
+
+    t = Table("", "7 d", "prev", "%", "28 d", "prev", "%", "YTD", "prev", "%",
+              title=f"CompStat {data['unit']['name'].get(lang, '')} - {data['as_of']}")
+    for row in [*data["groups"], data["total"]]:
+        t.add_row(row["label"].get(lang, row["key"]), str(row["d7"]), str(row["d7_prev"]), pct(row["d7_change_pct"]),
+                  str(row["d28"]), str(row["d28_prev"]), pct(row["d28_change_pct"]), str(row["ytd"]),
+                  str(row["ytd_prev"]), pct(row["ytd_change_pct"]))
+    out.print(t)
+
+
+@analytics_app.command("rebuild-facts")
+def analytics_rebuild_facts() -> None:
+    """Recompute the statistics table from the Incident records (after a restore, say)."""
+    from amane.services.facts import rebuild_facts
+
+    svc = _services()
+    try:
+        with err.status("rebuilding incident facts"), svc.db.write() as s:
+            n = rebuild_facts(s)
+    finally:
+        svc.close()
+    err.print(f"{n} incident facts written")
 
 
 def main() -> None:

@@ -174,5 +174,11 @@ def seed_demo(svc: Services, *, persons: int = 20000, incidents: int = 100000, s
         procs = seed_procedures(svc, seed=seed)
         counts.update(procs)
         console.print("demo procedures: " + ", ".join(f"{k} {v}" for k, v in procs.items()))
+        from amane.demo.generate import END
+
+        # the weekly spike scan, as cron would have run it over the last twelve weeks of demo data
+        alerts = svc.monitoring.scan_alerts(Actor.system(), as_of=END, recent_weeks=12)
+        counts["crime_alerts"] = len(alerts)
+        console.print(f"demo spike alerts: {len(alerts)} over the last 12 weeks")
     print_accounts(svc, console)
     return counts

@@ -5,8 +5,10 @@ from amane.documents.pdf import (
     DocumentInputError,
     DocumentsUnavailable,
     case_summary_html,
+    compstat_html,
     incident_report_html,
     render_case_summary,
+    render_compstat,
     render_incident_report,
     text_direction,
 )
@@ -15,8 +17,10 @@ __all__ = [
     "DocumentInputError",
     "DocumentsUnavailable",
     "case_summary_html",
+    "compstat_html",
     "incident_report_html",
     "render_case_summary",
+    "render_compstat",
     "render_incident_report",
     "text_direction",
 ]

@@ -59,6 +59,25 @@ LABELS: dict[str, dict[str, str]] = {
     "timeline": {"ar": "التسلسل الزمني", "fr": "Chronologie", "en": "Timeline"},
     "event": {"ar": "الحدث", "fr": "Événement", "en": "Event"},
     "signature": {"ar": "التوقيع", "fr": "Signature", "en": "Signature"},
+    # CompStat
+    "compstat": {"ar": "تقرير تتبع تطور الجريمة (CompStat)", "fr": "Tableau CompStat de la criminalité",
+                 "en": "CompStat crime report"},
+    "as_of": {"ar": "إلى غاية", "fr": "Arrêté au", "en": "As of"},
+    "last_7_days": {"ar": "آخر 7 أيام", "fr": "7 derniers jours", "en": "Last 7 days"},
+    "last_28_days": {"ar": "آخر 28 يوما", "fr": "28 derniers jours", "en": "Last 28 days"},
+    "year_to_date": {"ar": "منذ بداية السنة", "fr": "Depuis le 1er janvier", "en": "Year to date"},
+    "this_year": {"ar": "هذه السنة", "fr": "Cette année", "en": "This year"},
+    "last_year": {"ar": "السنة الماضية", "fr": "Année précédente", "en": "Last year"},
+    "change": {"ar": "التغير", "fr": "Évolution", "en": "Change"},
+    "offence_category": {"ar": "صنف الجريمة", "fr": "Catégorie d'infraction", "en": "Offence category"},
+    "total": {"ar": "المجموع", "fr": "Total", "en": "Total"},
+    "compstat_note": {
+        "ar": "الأرقام تشمل الوقائع المسجلة التي يخول لمستعمل التقرير الاطلاع عليها، "
+              "ومقارنة بنفس الأيام من السنة الماضية.",
+        "fr": "Faits enregistrés que l'éditeur du rapport est habilité à consulter, comparés aux mêmes jours de "
+              "l'année précédente.",
+        "en": "Recorded incidents the person who printed this report may see, against the same days a year earlier.",
+    },
 }
 
 #: Values of workflow codes (states, roles, actions, classifications) shown on documents.

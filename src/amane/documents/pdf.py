@@ -426,6 +426,42 @@ def render_case_summary(
     return html_to_pdf(case_summary_html(case, lang=lang, unit=unit, tz=tz, printed_at=printed_at))
 
 
+def compstat_html(report: Mapping[str, Any], *, lang: str, tz: str = DEFAULT_TZ,
+                  printed_at: datetime | None = None) -> str:
+    """The HTML of the CompStat PDF, from ``CompStat.as_dict()``."""
+    unit = report.get("unit") or {}
+    record = {"reference": f"COMPSTAT-{unit.get('code') or 'ALL'}-{report.get('as_of')}",
+              "date": report.get("as_of")}
+    doc, fmt = _frame(record, kind="compstat", lang=lang, unit=unit, tz=tz, printed_at=printed_at,
+                      date_key="date")
+
+    def row(r: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": _localise(r.get("label"), lang)}
+        for w in ("d7", "d28", "ytd"):
+            pct = r.get(f"{w}_change_pct")
+            out[w] = (r.get(w, 0), r.get(f"{w}_prev", 0), "—" if pct is None else f"{pct:+.1f} %")
+        return out
+
+    groups = []
+    cats = list(_items(report.get("categories")))
+    from amane.model.schema import load_vocabulary
+
+    group_of = load_vocabulary("offences").group_of
+    for g in _items(report.get("groups")):
+        members = [row(c) for c in cats if group_of.get(str(c.get("key"))) == g.get("key")]
+        groups.append({"head": row(g), "rows": members})
+    windows = report.get("windows") or {}
+    c = {"groups": groups, "total": row(report.get("total") or {}),
+         "period": {k: fmt.window(v.get("start"), v.get("end")) for k, v in windows.items()}}
+    return _environment().get_template("compstat.html").render(doc=doc, c=c)
+
+
+def render_compstat(report: Mapping[str, Any], *, lang: str, tz: str = DEFAULT_TZ,
+                    printed_at: datetime | None = None) -> bytes:
+    """The CompStat report as a PDF (A4 landscape), in ``lang``."""
+    return html_to_pdf(compstat_html(report, lang=lang, tz=tz, printed_at=printed_at))
+
+
 # -- WeasyPrint ---------------------------------------------------------------------------------
 
 @functools.cache

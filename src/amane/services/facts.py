@@ -13,7 +13,7 @@ a record without a place still counts in its region's statistics.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +65,7 @@ def _regions(s: Session | Connection, unit_ids: Iterable[int]) -> dict[int, str 
     return out
 
 
-def sync_facts(s: Session, items: list[tuple[str, int, int, Mapping[str, Any] | None]]) -> None:
+def sync_facts(s: Session, items: Sequence[tuple[str, int, int, Mapping[str, Any] | None]]) -> None:
     """Write the facts of the given Incident records, inside the caller's transaction.
 
     ``items``: (entity id, owner unit id, classification, data or None when the record was deleted).

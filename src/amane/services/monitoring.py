@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -34,6 +34,8 @@ from amane.store.tables import IncidentFact, Unit
 
 GROUPINGS = ("unit", "region", "commune", "category", "group", "hour", "weekday", "day", "week", "month")
 MAX_DAYS = 366 * 30
+#: Who gets a unit's spike alerts in their inbox.
+ALERT_ROLES = ("unit_chief", "analyst")
 
 
 def local_midnight(d: date) -> datetime:
@@ -406,6 +408,19 @@ class MonitoringService:
         self._audit(actor, "compstat", top, {"as_of": as_of.isoformat()})
         return result
 
+    def compstat_pdf(self, actor: Actor, *, unit: str | None, as_of: date | None = None,
+                     lang: str = "fr") -> tuple[CompStat, bytes]:
+        """The CompStat report as a PDF (audited as an export)."""
+        from amane.documents import render_compstat
+
+        if lang not in ("ar", "fr", "en"):
+            raise ValidationFailed([FieldError("lang", "enum.value", "lang must be ar, fr or en")])
+        report = self.compstat(actor, unit=unit, as_of=as_of)
+        pdf = render_compstat(report.as_dict(), lang=lang)
+        self.writer.record(actor, AuditEvent("export", "compstat", report.unit.get("code") or "*",
+                                             details={"as_of": report.as_of.isoformat(), "lang": lang}))
+        return report, pdf
+
     # -- arrays for hotspots, alerts and forecasts ---------------------------------------
 
     def events(self, actor: Actor, *, unit: str | None, start: date | None = None, end: date | None = None,
@@ -452,6 +467,359 @@ class MonitoringService:
                 out[key][idx] += 1
         return starts, dict(out)
 
+    # -- hotspots --------------------------------------------------------------------------
+
+    def hotspots(self, actor: Actor, *, unit: str | None, start: date | None, end: date | None,
+                 category: str | None = None, group: str | None = None, method: str = "h3", resolution: int = 8,
+                 cell_m: float = 250.0) -> dict[str, Any]:
+        """Hotspot map of the visible incidents of a unit's subtree over a period."""
+        errs = []
+        if method not in ("h3", "square"):
+            errs.append(FieldError("method", "method.value", "method must be 'h3' or 'square'"))
+        if not 5 <= resolution <= 11:
+            errs.append(FieldError("resolution", "resolution.range", "H3 resolution must be between 5 and 11"))
+        if not 50 <= cell_m <= 5000:
+            errs.append(FieldError("cell", "cell.range", "cell size must be between 50 and 5,000 metres"))
+        if errs:
+            raise ValidationFailed(errs)
+        per = self.period(start, end)
+        arr = self.events(actor, unit=unit, start=per.start, end=per.end, category=category, group=group,
+                          audit_action="hotspots")
+        fc = hotspot_geojson(arr, method=method, resolution=resolution, cell_m=cell_m)
+        fc["meta"].update(start=per.start.isoformat(), end=per.end.isoformat(), unit=unit, category=category,
+                          group=group)
+        return fc
+
+    # -- spike alerts --------------------------------------------------------------------
+
+    def scan_alerts(self, actor: Actor, *, as_of: date | None = None, recent_weeks: int = 1, weeks: int = 156,
+                    alpha: float = 0.01, method: str = "farrington", max_classification: int = 1,
+                    min_observed: int = 5,
+                    progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+        """Test the last week (ending on ``as_of``, default yesterday; or each of the last
+        ``recent_weeks``, each against the weeks before it only) of every unit x offence group
+        against the unit's own history and record an alert, with the chart that explains it, for
+        each exceedance of at least ``min_observed`` incidents; the unit's chiefs and analysts get
+        it in their inbox. Only incidents classified up to ``max_classification`` are counted, and
+        only users cleared to that level see the alert. Run weekly (``amane analytics
+        scan-alerts``). Returns the new alerts."""
+        from amane.analytics.spikes import NotEnoughData as TooLittle
+        from amane.analytics.spikes import detect
+
+        actor.require("analytics.read")
+        if not 1 <= recent_weeks <= 52:
+            raise ValidationFailed([FieldError("recent_weeks", "weeks.range", "test 1 to 52 recent weeks")])
+        as_of = as_of or today_local() - timedelta(days=1)
+        if as_of >= today_local():
+            raise ValidationFailed([FieldError("as_of", "date.future",
+                                               "the scanned week must be over: give a past day")])
+        first = as_of - timedelta(days=7 * weeks - 1)
+        t0, t1 = local_midnight(first), local_midnight(as_of + timedelta(days=1))
+        vocab = load_vocabulary("offences")
+        with self.db.read() as s:
+            units = {u.id: u for u in s.scalars(select(Unit).where(Unit.active.is_(True)))}
+            cond = self._where(actor, None, t0, t1) + [IncidentFact.classification <= max_classification]
+            rows = s.execute(select(IncidentFact.owner_unit_id, IncidentFact.category_group,
+                                    IncidentFact.occurred_at).where(*cond)).all()
+        # weekly counts per (unit, group), each incident counted in its unit and every ancestor
+        series: dict[tuple[int, str], NDArray[np.int64]] = {}
+        ancestors: dict[int, list[int]] = {}
+        for uid, u in units.items():
+            ancestors[uid] = [int(x) for x in u.path.strip("/").split("/") if x]
+        for uid, grp, when in rows:
+            idx = (when.astimezone(LOCAL_TZ).date() - first).days // 7
+            if not 0 <= idx < weeks:
+                continue
+            for anc in ancestors.get(uid, [uid]):
+                if anc in units and not units[anc].national:
+                    arr = series.get((anc, grp))
+                    if arr is None:
+                        arr = series[(anc, grp)] = np.zeros(weeks, dtype=np.int64)
+                    arr[idx] += 1
+        starts = [first + timedelta(days=7 * i) for i in range(weeks)]
+        found: list[dict[str, Any]] = []
+        keys = sorted(series)
+        for n, (uid, grp) in enumerate(keys):
+            counts = series[(uid, grp)]
+            if progress:
+                progress(n + 1, len(keys))
+            if counts.sum() < 20 or counts[-recent_weeks:].max() < min_observed:
+                continue  # too sparse for a meaningful test, or no week big enough to raise an alert
+            try:
+                res = detect(counts, starts, alpha=alpha, method=method,  # type: ignore[arg-type]
+                             evaluate=recent_weeks, label=str(vocab.groups.get(grp, {}).get("en", grp)))
+            except TooLittle:
+                continue
+            for period in res.evaluated:
+                if not period.alert or period.observed < min_observed:
+                    continue
+                w = starts.index(period.period)
+                lo = max(0, w - 51)
+                chart = {
+                    "weeks": [d.isoformat() for d in starts[lo : w + 1]],
+                    "observed": [int(v) for v in counts[lo : w + 1]],
+                    "expected": [None if not np.isfinite(v) else round(float(v), 2) for v in res.baseline[lo : w + 1]],
+                    "threshold": [None if not np.isfinite(v) else round(float(v), 2)
+                                  for v in res.threshold[lo : w + 1]],
+                }
+                found.append({"unit_id": uid, "category": f"group:{grp}", "period_start": local_midnight(starts[w]),
+                              "period_end": local_midnight(starts[w] + timedelta(days=7)), "method": period.method,
+                              "observed": int(period.observed), "expected": float(period.expected),
+                              "threshold": float(period.threshold), "p_value": float(period.p_value),
+                              "classification": max_classification, "reason": period.reason[:500],
+                              "chart": chart})
+        created = self._store_alerts(actor, found, units)
+        self.writer.record(actor, AuditEvent("scan_alerts", "statistics", "*", details={
+            "as_of": as_of.isoformat(), "series": len(keys), "alerts": len(found), "new": len(created)}))
+        return created
+
+    def _store_alerts(self, actor: Actor, found: list[dict[str, Any]],
+                      units: Mapping[int, Unit]) -> list[dict[str, Any]]:
+        from amane.services.notifications import notify
+        from amane.store.tables import CrimeAlert, User, UserRole
+
+        created: list[dict[str, Any]] = []
+        vocab = load_vocabulary("offences")
+        with self.db.write() as s:
+            chiefs: dict[int, list[int]] = defaultdict(list)
+            clear: dict[int, int] = {}
+            for uid, unit_id, level in s.execute(
+                select(User.id, User.unit_id, User.clearance).where(
+                    User.active.is_(True),
+                    User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(ALERT_ROLES))),
+                )
+            ):
+                chiefs[unit_id].append(uid)
+                clear[uid] = level
+            for a in found:
+                exists_id = s.scalar(select(CrimeAlert.id).where(
+                    CrimeAlert.unit_id == a["unit_id"], CrimeAlert.category == a["category"],
+                    CrimeAlert.period_start == a["period_start"], CrimeAlert.method == a["method"]))
+                if exists_id is not None:
+                    continue
+                row = CrimeAlert(**a, created_at=datetime.now(UTC))
+                s.add(row)
+                s.flush()
+                grp = a["category"].split(":", 1)[1]
+                labels = vocab.groups.get(grp, {})
+                unit = units[a["unit_id"]]
+                for uid in chiefs.get(a["unit_id"], []):
+                    if clear.get(uid, 0) >= a["classification"]:
+                        notify(s, uid, "crime_alert", {
+                            "unit": unit.code, "observed": a["observed"], "expected": round(a["expected"], 1),
+                            "label_ar": labels.get("ar", grp), "label_fr": labels.get("fr", grp),
+                            "label_en": labels.get("en", grp)}, link=f"/monitoring/alerts/{row.id}",
+                            dedup=f"crime_alert:{row.id}")
+                created.append(self._alert_dict(row, unit))
+        return created
+
+    @staticmethod
+    def _alert_dict(row: Any, unit: Unit, *, chart: bool = False) -> dict[str, Any]:
+        vocab = load_vocabulary("offences")
+        kind, _, code = row.category.partition(":")
+        label = dict(vocab.groups.get(code, {}) if kind == "group" else vocab.values.get(row.category, {}))
+        out = {
+            "id": row.id, "unit": {"code": unit.code, "name": {"ar": unit.name_ar, "fr": unit.name_fr,
+                                                                "en": unit.name_en}},
+            "category": row.category, "category_label": label,
+            "period_start": row.period_start.astimezone(LOCAL_TZ).date().isoformat(),
+            "period_end": (row.period_end.astimezone(LOCAL_TZ).date() - timedelta(days=1)).isoformat(),
+            "observed": row.observed, "expected": round(row.expected, 2), "threshold": round(row.threshold, 2),
+            "p_value": row.p_value, "method": row.method, "reason": row.reason,
+            "created_at": row.created_at.isoformat(),
+        }
+        if chart:
+            out["chart"] = row.chart
+        return out
+
+    def _visible_alerts(self, actor: Actor) -> list[ColumnElement[bool]]:
+        from amane.store.tables import CrimeAlert
+
+        actor.require("analytics.read")
+        cond: list[ColumnElement[bool]] = [CrimeAlert.classification <= actor.clearance]
+        if not actor.national:
+            cond.append(CrimeAlert.unit_id.in_(select(Unit.id).where(Unit.path.startswith(actor.unit_path,
+                                                                                           autoescape=True))))
+        return cond
+
+    def alerts(self, actor: Actor, *, unit: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The alerts of units in the actor's scope (and clearance), newest week first."""
+        from amane.store.tables import CrimeAlert
+
+        with self.db.read() as s:
+            cond = self._visible_alerts(actor)
+            top = self._unit(s, actor, unit)
+            if top is not None:
+                cond.append(CrimeAlert.unit_id.in_(select(Unit.id).where(Unit.path.startswith(top.path,
+                                                                                               autoescape=True))))
+            rows = s.execute(select(CrimeAlert, Unit).join(Unit, Unit.id == CrimeAlert.unit_id).where(*cond)
+                             .order_by(CrimeAlert.period_start.desc(), CrimeAlert.id.desc())
+                             .limit(max(1, min(limit, 500)))).all()
+            out = [self._alert_dict(a, u) for a, u in rows]
+        self._audit(actor, "alerts", top, {"count": len(out)})
+        return out
+
+    def alert(self, actor: Actor, alert_id: int) -> dict[str, Any]:
+        """One alert with its chart; an alert outside the actor's scope answers like a missing one."""
+        from amane.store.tables import CrimeAlert
+
+        with self.db.read() as s:
+            row = s.execute(select(CrimeAlert, Unit).join(Unit, Unit.id == CrimeAlert.unit_id)
+                            .where(CrimeAlert.id == alert_id, *self._visible_alerts(actor))).first()
+            if row is None:
+                self.writer.record(actor, AuditEvent("read", "crime_alert", str(alert_id), "not_found"))
+                raise NotFound("alert", str(alert_id))
+            out = self._alert_dict(row[0], row[1], chart=True)
+        self.writer.record(actor, AuditEvent("read", "crime_alert", str(alert_id)))
+        return out
+
+    def regions_geojson(self) -> dict[str, Any]:
+        """Region boundaries for the map background (packaged data, no tiles needed)."""
+        from amane.demo.geo import region_geojson
+
+        return region_geojson()
+
+    # -- forecasts -----------------------------------------------------------------------
+
+    def forecast(self, actor: Actor, *, unit: str | None, model: str = "auto", horizon_days: int = 7,
+                 cell_m: float = 250.0, category: str | None = None, group: str | None = None,
+                 windows: int = 12) -> dict[str, Any]:
+        """Rank the cells of a unit's area for the next ``horizon_days`` and say how good that is.
+
+        The accuracy comes from a rolling backtest on the same unit's own history (the last
+        ``windows`` complete periods, each forecast from the data before it); ``model="auto"``
+        picks the model that did best there (PAI at 1% of the area). The answer is the top 5% of
+        the area's cells as GeoJSON (the top 1% flagged) with the accuracy beside it; with too
+        little history it says so and shows no cells."""
+        from amane.analytics.forecast import BASELINES, MODELS, NotEnoughData, make_model
+
+        errs = []
+        if model != "auto" and model not in MODELS:
+            errs.append(FieldError("model", "model.value", f"model must be 'auto' or one of: {', '.join(MODELS)}"))
+        if not 1 <= horizon_days <= 28:
+            errs.append(FieldError("horizon", "horizon.range", "the horizon must be 1 to 28 days"))
+        if not 100 <= cell_m <= 2000:
+            errs.append(FieldError("cell", "cell.range", "cell size must be between 100 and 2,000 metres"))
+        if not 4 <= windows <= 52:
+            errs.append(FieldError("windows", "windows.range", "the backtest takes 4 to 52 windows"))
+        if errs:
+            raise ValidationFailed(errs)
+        arr = self.events(actor, unit=unit, category=category, group=group, audit_action="forecast")
+        today = today_local()
+        origin_day = today  # forecast from today's local midnight: the last full day is yesterday
+        origin = _days(local_midnight(origin_day))
+        meta: dict[str, Any] = {"model": model, "horizon_days": horizon_days, "cell_m": cell_m, "unit": unit,
+                                "category": category, "group": group, "origin": origin_day.isoformat(),
+                                "events": len(arr), "accuracy": None, "not_enough_data": None,
+                                "models_compared": []}
+        empty: dict[str, Any] = {"type": "FeatureCollection", "features": [], "meta": meta}
+        keep = arr.t < origin
+        events = _to_events(arr, keep)
+        candidates = [model] if model != "auto" else [m for m in ("last_period", "ewma", "kde", "kde_decay", "etas")]
+        compare = sorted(set(candidates) | set(BASELINES), key=list(MODELS).index)
+        try:
+            evaluation = self._evaluate(actor, events, unit=unit, category=category, group=group, models=compare,
+                                        horizon_days=horizon_days, cell_m=cell_m, windows=windows, today=today)
+        except NotEnoughData as exc:
+            meta["not_enough_data"] = str(exc)
+            return empty
+        summaries = evaluation["models"]
+        scored = {m: s for m, s in summaries.items() if s.get("pai_1") is not None and s.get("windows")}
+        if not scored:
+            meta["not_enough_data"] = "no backtest window could be scored (too few incidents in the period)"
+            return empty
+        chosen = model if model != "auto" else max((m for m in candidates if m in scored),
+                                                   key=lambda m: scored[m]["pai_1"], default=None)
+        if chosen is None or chosen not in scored:
+            meta["not_enough_data"] = f"model {model} could not be evaluated on this history"
+            return empty
+        base_name = max((m for m in BASELINES if m in scored), key=lambda m: scored[m]["pai_1"], default=None)
+        meta["model"] = chosen
+        meta["models_compared"] = [{"model": m, **_acc(s)} for m, s in scored.items()]
+        meta["accuracy"] = {**_acc(scored[chosen]), "start": evaluation["start"], "end": evaluation["end"],
+                            "baseline": {"model": base_name, **_acc(scored[base_name])} if base_name else None}
+        grid = evaluation["grid"]
+        try:
+            scores = make_model(chosen).fit(events, grid, origin).predict(float(horizon_days))
+        except NotEnoughData as exc:
+            meta["not_enough_data"] = str(exc)
+            return empty
+        from amane.analytics.backtest import cells_for_fraction, top_cells
+
+        k5 = cells_for_fraction(grid.n_active, 0.05)
+        k1 = cells_for_fraction(grid.n_active, 0.01)
+        top = top_cells(scores, k5)
+        features = _square_features(grid, top, scores, k1)
+        meta.update(active_cells=int(grid.n_active), cells_1pct=k1, cells_5pct=k5,
+                    area_km2=round(grid.n_active * (cell_m / 1000) ** 2, 2))
+        return {"type": "FeatureCollection", "features": features, "meta": meta}
+
+    def _evaluate(self, actor: Actor, events: Any, *, unit: str | None, category: str | None, group: str | None,
+                  models: list[str], horizon_days: int, cell_m: float, windows: int, today: date) -> dict[str, Any]:
+        """Backtest of ``models`` over the last ``windows`` complete periods, cached for the day
+        per (what the actor may see, unit, filters, parameters)."""
+        from amane.analytics.backtest import backtest
+        from amane.analytics.forecast import NotEnoughData
+        from amane.analytics.geo import LocalProjection
+        from amane.analytics.grid import SquareGrid
+
+        key = (actor.national, actor.unit_path, actor.clearance, unit, category, group, tuple(models), horizon_days,
+               cell_m, windows, today.isoformat(), len(events))
+        hit = _EVAL_CACHE.get(key)
+        if hit is not None:
+            return hit
+        if len(events) < MIN_FORECAST_EVENTS:
+            raise NotEnoughData(f"a forecast needs at least {MIN_FORECAST_EVENTS} located incidents in the "
+                                f"history; this selection has {len(events)}")
+        last_origin = today - timedelta(days=horizon_days)  # the last window ends with yesterday
+        start = last_origin - timedelta(days=horizon_days * (windows - 1))
+        span_days = float(events.t[-1] - events.t[0]) if len(events) else 0.0
+        if span_days < horizon_days * windows + 28:
+            raise NotEnoughData(f"the history covers {span_days:.0f} days; a measured forecast needs at least "
+                                f"{horizon_days * windows + 28} (the backtest windows plus four weeks)")
+        proj = LocalProjection.centred_on(events.lat, events.lon)
+        grid = SquareGrid.covering(events, cell_m, projection=proj).with_history(events)
+        result = backtest(events, start=start, end=last_origin + timedelta(days=1), horizon_days=horizon_days,
+                          cell_m=cell_m, models=models, timezone="Africa/Casablanca", projection=proj)
+        out = {"models": result.to_dict(windows=False)["models"], "grid": grid, "start": start.isoformat(),
+               "end": (today - timedelta(days=1)).isoformat()}
+        if len(_EVAL_CACHE) > 64:
+            _EVAL_CACHE.clear()
+        _EVAL_CACHE[key] = out
+        return out
+
+#: Backtests for the forecast screen, per (visibility, unit, filters, parameters, day).
+_EVAL_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+MIN_FORECAST_EVENTS = 200
+
+
+def _to_events(arr: EventArrays, keep: NDArray[np.bool_]) -> Any:
+    from amane.analytics.events import Events
+
+    return Events(arr.t[keep], arr.lat[keep], arr.lon[keep], arr.category[keep])
+
+
+def _acc(summary: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: summary.get(k) for k in ("hit_rate_1", "hit_rate_5", "pai_1", "pai_5", "pei_1", "pei_5", "windows",
+                                        "fit_seconds")}
+
+
+def _square_features(grid: Any, top: NDArray[np.intp], scores: NDArray[np.float64], k1: int) -> list[dict[str, Any]]:
+    """GeoJSON squares of the ranked active cells ``top`` (best first)."""
+    cx, cy = grid.centres()
+    half = grid.cell_m / 2
+    xs, ys = cx[top], cy[top]
+    corner_x = np.stack([xs - half, xs + half, xs + half, xs - half, xs - half], axis=1)
+    corner_y = np.stack([ys - half, ys - half, ys + half, ys + half, ys - half], axis=1)
+    lat, lon = grid.projection.inverse(corner_x, corner_y)
+    out = []
+    for rank, cell in enumerate(top):
+        ring = [[round(float(lon[rank, j]), 6), round(float(lat[rank, j]), 6)] for j in range(5)]
+        out.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"rank": rank + 1, "score": round(float(scores[cell]), 4),
+                                   "selected_1pct": rank < k1, "selected_5pct": True}})
+    return out
+
 
 _ORDERED = ("hour", "weekday", "day", "week", "month")
 
@@ -471,3 +839,69 @@ def _time_key(dim: str, local: datetime) -> Any:
 
 def _sort_key(v: Any) -> Any:
     return (0, v) if isinstance(v, int) else (1, str(v) if v is not None else "")
+
+
+# --------------------------------------------------------------------------------------------
+# hotspots
+# --------------------------------------------------------------------------------------------
+
+HOT_CLASSES = {3: "hot99", 2: "hot95", 1: "hot90", 0: "none", -1: "cold90", -2: "cold95", -3: "cold99"}
+MAX_FEATURES = 20_000
+
+
+def hotspot_geojson(arr: EventArrays, *, method: str, resolution: int, cell_m: float) -> dict[str, Any]:
+    """Counts, density and Getis-Ord Gi* class per H3 hexagon or square cell, as GeoJSON."""
+    from amane.analytics import hotspots as hs
+    from amane.analytics.geo import LocalProjection
+    from amane.analytics.spikes import NotEnoughData as TooLittle
+
+    meta: dict[str, Any] = {"events": len(arr), "without_coordinates": arr.without_coordinates, "method": method,
+                            "gi_star": None}
+    if len(arr) == 0:
+        return {"type": "FeatureCollection", "features": [], "meta": meta}
+    if method == "h3":
+        import h3
+
+        counts = hs.h3_counts(arr.lat, arr.lon, resolution)
+        area_km2 = h3.average_hexagon_area(resolution, unit="km^2")
+        extra: dict[str, dict[str, Any]] = {c: {"density": round(n / area_km2, 2)} for c, n in counts.items()}
+        try:
+            gi = hs.getis_ord_gi_star_h3(counts, k=1, fdr=True)
+            for i, c in enumerate(gi.cells):
+                if c in extra:
+                    extra[c].update(z=round(float(gi.z[i]), 3), p=float(gi.p[i]),
+                                    hot=HOT_CLASSES[int(gi.bins[i])])
+            meta["gi_star"] = {"neighbours": "k=1 ring (7 cells)", "fdr": True, "summary": gi.summary()}
+        except TooLittle as exc:
+            meta["gi_star_unavailable"] = str(exc)
+        keep = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_FEATURES])
+        fc = hs.h3_geojson(keep, name="count", extra=extra)
+        meta.update(resolution=resolution, cell_area_km2=round(area_km2, 4), cells=len(counts))
+    elif method == "square":
+        proj = LocalProjection.centred_on(arr.lat, arr.lon)
+        x, y = proj.forward(arr.lat, arr.lon)
+        grid_counts, grid = hs.square_counts(x, y, cell_m)
+        dens = grid_counts / grid.cell_area_km2
+        extras: dict[str, Any] = {"density": np.round(dens, 2)}
+        try:
+            gi2 = hs.getis_ord_gi_star(grid_counts, distance_cells=1.5, mask=hs.near_events_mask(grid_counts, 2),
+                                       fdr=True)
+            extras["z"] = np.round(np.nan_to_num(gi2.z), 3)
+            extras["p"] = np.nan_to_num(gi2.p, nan=1.0)
+            extras["bin"] = gi2.bins
+            meta["gi_star"] = {"neighbours": "3x3 block", "fdr": True, "summary": gi2.summary()}
+        except TooLittle as exc:
+            meta["gi_star_unavailable"] = str(exc)
+        threshold = 0.0
+        if int((grid_counts > 0).sum()) > MAX_FEATURES:
+            threshold = float(np.sort(grid_counts[grid_counts > 0])[-MAX_FEATURES])
+        fc = hs.square_geojson(grid_counts, grid, proj, name="count", threshold=threshold - 1e-9, extra=extras)
+        for f in fc["features"]:
+            props = f["properties"]
+            if "bin" in props:
+                props["hot"] = HOT_CLASSES[int(props.pop("bin"))]
+        meta.update(cell_m=cell_m, cell_area_km2=round(grid.cell_area_km2, 4), cells=int((grid_counts > 0).sum()))
+    else:
+        raise ValidationFailed([FieldError("method", "method.value", "method must be 'h3' or 'square'")])
+    fc["meta"] = meta
+    return fc

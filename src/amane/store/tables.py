@@ -575,6 +575,9 @@ class CrimeAlert(Base):
     expected: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float] = mapped_column(Float)
     p_value: Mapped[float | None] = mapped_column(Float)
+    #: Highest classification of the incidents counted: only users cleared to it see the alert.
+    classification: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(500), default="")
     #: The weekly series, expected values and bounds that the alert's chart draws.
     chart: Mapped[dict[str, Any]] = mapped_column(JsonData)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -54,6 +54,8 @@ def upgrade() -> None:
         sa.Column("expected", sa.Float, nullable=False),
         sa.Column("threshold", sa.Float, nullable=False),
         sa.Column("p_value", sa.Float),
+        sa.Column("classification", sa.Integer, nullable=False),
+        sa.Column("reason", sa.String(500), nullable=False),
         sa.Column("chart", JsonData, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_crime_alerts"),
