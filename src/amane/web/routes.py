@@ -915,6 +915,7 @@ def install(app: FastAPI) -> None:
         )
 
     from amane.web.attachments import router as attachments_router
+    from amane.web.monitoring import router as monitoring_router
     from amane.web.procedures import router as procedures_router
     from amane.web.review import router as review_router
 
@@ -922,4 +923,5 @@ def install(app: FastAPI) -> None:
     app.include_router(review_router)
     app.include_router(attachments_router)
     app.include_router(procedures_router)
+    app.include_router(monitoring_router)
     _install_error_pages(app)
