@@ -245,3 +245,30 @@ def test_forecast_carries_its_measured_accuracy_or_says_not_enough_data(world: W
     with pytest.raises(ValidationFailed) as e:
         svc.monitoring.forecast(chief, unit="STA", model="crystal_ball")
     assert e.value.errors[0].field == "model"
+
+
+def test_density_map_and_near_repeat_table(world: World) -> None:
+    svc = world.svc
+    end = today_local() - timedelta(days=1)
+    days = [end - timedelta(days=d % 300) for d in range(300)]
+    _bulk(world, "STA", "burglary", days, lat=33.58, lon=-7.60, spread=0.05, tag="bg")
+    # a dense spot, and near repeats: 25 places each burgled twice, 2 days apart
+    _bulk(world, "STA", "burglary", days[:40], lat=33.60, lon=-7.63, spread=0.001, tag="spot")
+    for k in range(5):
+        first = end - timedelta(days=11 * k + 3)
+        _bulk(world, "STA", "burglary", [first, first - timedelta(days=2)], lat=33.54 + 0.011 * k,
+              lon=-7.66 + 0.013 * k, spread=0.0002, tag=f"nr{k}")
+    hq = world.actor("HQ", "analyst")
+    kde = svc.monitoring.hotspots(hq, unit=None, start=end - timedelta(days=364), end=end, method="kde")
+    densest = max(kde["features"], key=lambda f: f["properties"]["density"])
+    ring = densest["geometry"]["coordinates"][0]
+    assert abs(sum(p[1] for p in ring[:4]) / 4 - 33.60) < 0.01 and kde["meta"]["bandwidth_m"] == 500.0
+    res = svc.monitoring.near_repeat(hq, unit=None, start=end - timedelta(days=364), end=end, category="burglary")
+    table = res["table"]
+    assert res["meta"]["events"] == 350 and table["n_events"] == 350
+    assert table["ratio"][0][0] > 2 and table["p_value"][0][0] <= 0.05
+    empty = svc.monitoring.near_repeat(world.actor("REGB", "analyst"), unit=None, start=None, end=None)
+    assert empty["table"] is None and "at least" in empty["meta"]["not_enough_data"]
+    with pytest.raises(ValidationFailed) as e:
+        svc.monitoring.near_repeat(hq, unit=None, start=None, end=None, permutations=7)
+    assert e.value.errors[0].field == "permutations"

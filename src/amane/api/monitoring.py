@@ -51,7 +51,7 @@ def hotspots(
     unit: str | None = Query(None, max_length=32),
     start: date | None = Query(None), end: date | None = Query(None),
     category: str | None = Query(None, max_length=64), group: str | None = Query(None, max_length=32),
-    method: str = Query("h3", description="h3 (hexagons) or square"),
+    method: str = Query("h3", description="h3 (hexagons), square (cells) or kde (kernel density, 300 m)"),
     resolution: int = Query(8, description="H3 resolution (5-11; 8 is about 0.74 km2)"),
     cell: float = Query(250, description="Square cell size in metres (50-5000)"),
     svc: Services = Svc, actor: Actor = Who,
@@ -59,6 +59,25 @@ def hotspots(
     """Counts, density and Getis-Ord Gi* hot/cold class per cell, as GeoJSON (with a ``meta`` member)."""
     return svc.monitoring.hotspots(actor, unit=unit, start=start, end=end, category=category, group=group,
                                    method=method, resolution=resolution, cell_m=cell)
+
+
+@router.get("/near-repeat")
+def near_repeat(
+    unit: str | None = Query(None, max_length=32),
+    start: date | None = Query(None, description="Default: 365 days before end"), end: date | None = Query(None),
+    category: str | None = Query(None, max_length=64), group: str | None = Query(None, max_length=32),
+    space: int = Query(100, description="Width of the spatial bands in metres"),
+    bands: int = Query(5, description="Number of spatial bands"),
+    time: int = Query(7, description="Width of the time bands in days"),
+    time_bands: int = Query(4, description="Number of time bands"),
+    permutations: int = Query(99, description="Monte Carlo permutations (19, 49, 99, 199, 999)"),
+    svc: Services = Svc, actor: Actor = Who,
+) -> dict[str, Any]:
+    """Knox near-repeat test: observed pairs per (distance band x time band), the counts expected
+    when dates are shuffled, their ratio and pseudo p-value."""
+    return svc.monitoring.near_repeat(actor, unit=unit, start=start, end=end, category=category, group=group,
+                                      space_m=space, bands=bands, time_days=time, time_bands=time_bands,
+                                      permutations=permutations)
 
 
 @router.get("/forecast")

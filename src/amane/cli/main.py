@@ -742,6 +742,37 @@ def analytics_compstat(
     out.print(t)
 
 
+@analytics_app.command("near-repeat")
+def analytics_near_repeat(
+    unit: Annotated[str | None, typer.Option(help="Unit code (default: all units)")] = None,
+    start: Annotated[str | None, typer.Option(help="First day (default: a year before the end)")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day (default: today)")] = None,
+    category: Annotated[str | None, typer.Option(help="Offence code, e.g. burglary")] = None,
+    group: Annotated[str | None, typer.Option(help="Offence group, e.g. property")] = None,
+    space: Annotated[int, typer.Option(help="Spatial band width, metres")] = 100,
+    time: Annotated[int, typer.Option(help="Time band width, days")] = 7,
+    permutations: int = 99,
+    as_json: JsonOpt = False,
+) -> None:
+    """Knox test of near-repeat victimisation: are incidents close in space also close in time?"""
+    svc = _services()
+    try:
+        res = svc.monitoring.near_repeat(Actor.system(), unit=unit, start=_date(start, "start"),
+                                         end=_date(end, "end"), category=category, group=group, space_m=space,
+                                         time_days=time, permutations=permutations)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(res, ensure_ascii=False, indent=1))
+        return
+    if res["table"] is None:
+        _fail(ValidationFailed([_field_error("data", "data.not_enough", res["meta"]["not_enough_data"])]))
+    out.print(f"{res['meta']['events']} incidents, {res['meta']['start']} .. {res['meta']['end']}")
+    print(res["text"])
+
+
 @analytics_app.command("rebuild-facts")
 def analytics_rebuild_facts() -> None:
     """Recompute the statistics table from the Incident records (after a restore, say)."""

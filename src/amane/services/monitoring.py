@@ -474,8 +474,8 @@ class MonitoringService:
                  cell_m: float = 250.0) -> dict[str, Any]:
         """Hotspot map of the visible incidents of a unit's subtree over a period."""
         errs = []
-        if method not in ("h3", "square"):
-            errs.append(FieldError("method", "method.value", "method must be 'h3' or 'square'"))
+        if method not in ("h3", "square", "kde"):
+            errs.append(FieldError("method", "method.value", "method must be 'h3', 'square' or 'kde'"))
         if not 5 <= resolution <= 11:
             errs.append(FieldError("resolution", "resolution.range", "H3 resolution must be between 5 and 11"))
         if not 50 <= cell_m <= 5000:
@@ -489,6 +489,48 @@ class MonitoringService:
         fc["meta"].update(start=per.start.isoformat(), end=per.end.isoformat(), unit=unit, category=category,
                           group=group)
         return fc
+
+    def near_repeat(self, actor: Actor, *, unit: str | None, start: date | None, end: date | None,
+                    category: str | None = None, group: str | None = None, space_m: int = 100, bands: int = 5,
+                    time_days: int = 7, time_bands: int = 4, permutations: int = 99) -> dict[str, Any]:
+        """The Knox test of near-repeat victimisation (Ratcliffe's Near Repeat Calculator, Johnson
+        et al. 2007) over the visible incidents: pairs of incidents close in space and in time,
+        against what random timing would give (Monte Carlo permutations of the dates)."""
+        from amane.analytics.geo import LocalProjection
+        from amane.analytics.nearrepeat import knox_test
+        from amane.analytics.spikes import NotEnoughData as TooLittle
+
+        errs = []
+        if not 10 <= space_m <= 2000:
+            errs.append(FieldError("space", "space.range", "the spatial band must be 10 to 2,000 metres"))
+        if not 1 <= time_days <= 60:
+            errs.append(FieldError("time", "time.range", "the time band must be 1 to 60 days"))
+        if not 2 <= bands <= 10 or not 2 <= time_bands <= 10:
+            errs.append(FieldError("bands", "bands.range", "use 2 to 10 bands in space and in time"))
+        if permutations not in (19, 49, 99, 199, 999):
+            errs.append(FieldError("permutations", "permutations.value", "permutations: 19, 49, 99, 199 or 999"))
+        if errs:
+            raise ValidationFailed(errs)
+        per = self.period(start, end, default_days=365)
+        arr = self.events(actor, unit=unit, start=per.start, end=per.end, category=category, group=group,
+                          audit_action="near_repeat")
+        meta: dict[str, Any] = {"events": len(arr), "without_coordinates": arr.without_coordinates,
+                                "start": per.start.isoformat(), "end": per.end.isoformat(), "unit": unit,
+                                "category": category, "group": group, "not_enough_data": None}
+        if len(arr) > MAX_KNOX_EVENTS:
+            meta["not_enough_data"] = (f"{len(arr)} incidents: narrow the period, the area or the offence "
+                                       f"(at most {MAX_KNOX_EVENTS:,})")
+            return {"table": None, "meta": meta}
+        try:
+            proj = LocalProjection.centred_on(arr.lat, arr.lon) if len(arr) else LocalProjection(0, 0)
+            x, y = proj.forward(arr.lat, arr.lon)
+            table = knox_test(x, y, np.floor(arr.t), space_bands=[space_m * (k + 1) for k in range(bands)],
+                              time_bands=[time_days * (k + 1) for k in range(time_bands)], n_perm=permutations,
+                              seed=0)
+        except TooLittle as exc:
+            meta["not_enough_data"] = str(exc)
+            return {"table": None, "meta": meta}
+        return {"table": table.to_dict(), "text": table.to_text(), "meta": meta}
 
     # -- spike alerts --------------------------------------------------------------------
 
@@ -845,8 +887,11 @@ def _sort_key(v: Any) -> Any:
 # hotspots
 # --------------------------------------------------------------------------------------------
 
+#: Default kernel bandwidth of the density map (a few blocks, as hotspot analysts use in cities).
+KDE_BANDWIDTH_M = 300.0
 HOT_CLASSES = {3: "hot99", 2: "hot95", 1: "hot90", 0: "none", -1: "cold90", -2: "cold95", -3: "cold99"}
 MAX_FEATURES = 20_000
+MAX_KNOX_EVENTS = 60_000
 
 
 def hotspot_geojson(arr: EventArrays, *, method: str, resolution: int, cell_m: float) -> dict[str, Any]:
@@ -901,7 +946,23 @@ def hotspot_geojson(arr: EventArrays, *, method: str, resolution: int, cell_m: f
             if "bin" in props:
                 props["hot"] = HOT_CLASSES[int(props.pop("bin"))]
         meta.update(cell_m=cell_m, cell_area_km2=round(grid.cell_area_km2, 4), cells=int((grid_counts > 0).sum()))
+    elif method == "kde":
+        proj = LocalProjection.centred_on(arr.lat, arr.lon)
+        x, y = proj.forward(arr.lat, arr.lon)
+        bw = max(2.0 * cell_m, KDE_BANDWIDTH_M)
+        surface = hs.kde_surface(x, y, cell_m, bw)
+        mass = surface.mass_fraction()
+        # cells inside the 90% highest-density region, each with the share of incidents in cells at
+        # least as dense (contour it at 0.5 / 0.75 / 0.9 for "where half the incidents happen"...)
+        shown = np.where(mass <= 0.9, surface.density, 0.0)
+        if int((shown > 0).sum()) > MAX_FEATURES:
+            shown = np.where(shown >= np.sort(shown[shown > 0])[-MAX_FEATURES], shown, 0.0)
+        fc = hs.square_geojson(np.round(shown, 3), surface.grid, proj, name="density", threshold=0.0,
+                               extra={"mass": np.round(mass, 3)})
+        levels = surface.mass_levels((0.5, 0.75, 0.9))
+        meta.update(cell_m=cell_m, bandwidth_m=bw, cell_area_km2=round(surface.grid.cell_area_km2, 4),
+                    cells=len(fc["features"]), mass_levels={str(k): round(v, 3) for k, v in levels.items()})
     else:
-        raise ValidationFailed([FieldError("method", "method.value", "method must be 'h3' or 'square'")])
+        raise ValidationFailed([FieldError("method", "method.value", "method must be 'h3', 'square' or 'kde'")])
     fc["meta"] = meta
     return fc
