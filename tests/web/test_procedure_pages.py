@@ -411,7 +411,15 @@ def test_case_pages(world: Any) -> None:
     home = txt(officer.get("/"))
     assert re.search(r'class="nav-inbox"[^>]*>[^<]*<span class="count"[^>]*>3</span>', home), home[:3000]
     inbox = txt(officer.get("/inbox"))
-    assert "Audition" in inbox and f'href="/cases/{cid}"' in inbox and 'class="inbox-item unread"' in inbox
+    assert "Audition" in inbox and 'class="inbox-item unread"' in inbox
+    # opening an item follows its link and marks it read; another user's item is unknown
+    opened = re.search(r'href="/inbox/open/(\d+)">(?:(?!</a>).)*Audition', inbox)
+    assert opened, inbox[:3000]
+    before = world.svc.inbox.unread_count(world.actor("REGA", "officer"))
+    r = officer.get(f"/inbox/open/{opened.group(1)}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{cid}"
+    assert world.svc.inbox.unread_count(world.actor("REGA", "officer")) == before - 1
+    assert chief.get(f"/inbox/open/{opened.group(1)}", follow_redirects=False).status_code == 404
     page = txt(officer.get(url))
     assert f"/cases/{cid}/state" not in page and f"/cases/{cid}/notes" in page
     task_id = max(tk.id for tk in world.svc.cases.get(world.actor("REGA", "unit_chief"), cid).tasks)

@@ -141,6 +141,18 @@ class InboxService:
             res = s.execute(stmt.values(read_at=utcnow()))
             return int(getattr(res, "rowcount", 0) or 0)
 
+    def open(self, actor: Actor, nid: int) -> str:
+        """Mark one of one's own notifications read and return its link (another user's
+        notification answers like a missing one)."""
+        uid = self._user(actor)
+        with self.db.write() as s:
+            row = s.scalar(select(Notification).where(Notification.id == nid, Notification.user_id == uid))
+            if row is None:
+                raise NotFound("notification", str(nid))
+            if row.read_at is None:
+                row.read_at = utcnow()
+            return row.link
+
     def due_reminders(self, *, user_id: int | None = None, today: date | None = None) -> int:
         """Remind assignees of open tasks due within two days (or overdue), once per task."""
         today = today or utcnow().date()

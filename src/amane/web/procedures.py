@@ -939,6 +939,13 @@ def inbox_page(request: Request, actor: Actor = Who) -> HTMLResponse:
     })
 
 
+@router.get("/inbox/open/{nid}")
+def inbox_open(nid: int, request: Request, actor: Actor = Who) -> Response:
+    """Follow a notification's link, marking it read on the way."""
+    link = services(request).inbox.open(actor, nid)
+    return redirect(safe_next(link) if link else "/inbox")
+
+
 @router.post("/inbox/read")
 def inbox_read(request: Request, actor: Actor = Who, form: FormData = CsrfForm) -> Response:
     svc = services(request)
