@@ -57,6 +57,7 @@ def test_complaint_to_case_path(world: Any) -> None:
     assert rep.state == "draft" and rep.incident_id == accepted.incident_id and rep.reference.startswith("PV-")
     with pytest.raises(NotFound):  # a draft is its author's (and approvers') only
         svc.reports.get(investigator, rep.id)
+    assert svc.reports.get(officer, rep.id).complaint_reference == receipt.reference
     rep = svc.reports.submit(officer, rep.id, version=rep.version)
     with pytest.raises(ValidationFailed):
         svc.reports.return_to_author(chief, rep.id, reason="", version=rep.version)

@@ -6,7 +6,7 @@ records: the incident record (created or updated) and the involvement of each pe
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -67,11 +67,14 @@ class ReportView:
     updated_at: datetime
     allowed: tuple[str, ...] = ()
     events: list[EventView] = field(default_factory=list)
+    #: The reference of the complaint the report answers, when the reader may see that complaint.
+    complaint_reference: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "reference": self.reference, "unit": self.unit, "state": self.state,
             "content": self.content, "incident_id": self.incident_id, "complaint_id": self.complaint_id,
+            "complaint_reference": self.complaint_reference,
             "author": self.author, "version": self.version, "returned_reason": self.returned_reason,
             "approved_at": self.approved_at.isoformat() if self.approved_at else None,
             "approved_by": self.approved_by, "created_at": self.created_at.isoformat(),
@@ -173,6 +176,9 @@ class ReportService:
     def get(self, actor: Actor, rid: int) -> ReportView:
         with self.db.read() as s:
             view = self._view(s, self._load(s, actor, rid), events=True)
+            if view.complaint_id is not None:
+                view = replace(view, complaint_reference=s.scalar(select(Complaint.reference).where(
+                    Complaint.id == view.complaint_id, visible_complaints(actor))))
         self.writer.record(actor, AuditEvent("read", "Report", str(rid)))
         return view
 
