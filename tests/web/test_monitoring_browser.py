@@ -1,8 +1,9 @@
 """Crime monitoring in a real browser (headless Chromium through Playwright): a unit chief opens the
 dashboard in French and in Arabic (right-to-left, nothing overflowing), the CompStat table, an
 alert with the chart that explains it, the hotspot map (Leaflet draws the region boundaries and
-the hexagons; moving the time slider refetches the window) and the forecast map with its accuracy
-beside it. No request may leave the server and no script error may occur. Screenshots go to
+the hexagons; moving the time slider refetches the window; the kernel density with its legend in
+words), the near-repeat (Knox) table in Arabic and the forecast map with its accuracy beside it.
+No request may leave the server and no script error may occur. Screenshots go to
 ``test-artifacts/screenshots/mon-*.png`` (or ``$AMANE_SCREENSHOTS``)."""
 
 from __future__ import annotations
@@ -187,6 +188,27 @@ def test_monitoring_in_the_browser(mon_server: dict[str, Any]) -> None:
             assert int(page.get_attribute("#map", "data-cells") or 0) > 0
             shot(page, "08-map-squares-fr")
 
+            # 5b. kernel density: squares coloured by the share of incidents, the legend says it in words
+            page.select_option("select[name=method]", "kde")
+            expect(page.locator("select[name=colour]")).to_be_hidden()
+            expect(page.locator("#map[aria-busy]")).to_have_count(0, timeout=30_000)
+            expect(page.locator("#legend-kde")).to_be_visible()
+            expect(page.locator("#legend-gi")).to_be_hidden()
+            expect(page.locator("#legend-count")).to_be_hidden()
+            expect(page.locator("#legend-kde li")).to_have_count(3)
+            expect(page.locator("#legend-kde li").first).to_contain_text("moitié des faits")
+            expect(page.locator("#legend-kde-bw")).to_contain_text("500 m")  # 250 m squares: two cells wide
+            cells = int(page.get_attribute("#map", "data-cells") or 0)
+            assert cells > 3
+            paths = page.locator("#map .leaflet-overlay-pane path").count()
+            assert paths >= regions + cells, (paths, regions, cells)
+            assert "method=kde" in page.url
+            page.click(".map-side details.chart-data summary")
+            expect(page.locator("#top-cells thead th").nth(1)).to_contain_text("Densité")
+            expect(page.locator("#top-cells tbody tr").first).to_contain_text("%")
+            no_overflow(page)
+            shot(page, "08b-map-density-fr")
+
             # 6. the map in Arabic: the page is right-to-left, the map itself stays left-to-right
             page.click(".langs a[hreflang=ar]")
             page.goto(base + "/monitoring/map?unit=STA&span=13")
@@ -194,6 +216,24 @@ def test_monitoring_in_the_browser(mon_server: dict[str, Any]) -> None:
             assert page.get_attribute("#map", "dir") == "ltr"
             no_overflow(page)
             shot(page, "09-map-ar")
+
+            # 6b. near repeats in Arabic: burglary by default, the Knox table computed after the page shows
+            page.click(".mon-tabs a[href^='/monitoring/near-repeat']")
+            expect(page.locator("h1")).to_contain_text("التكرار القريب")
+            assert page.get_attribute("html", "dir") == "rtl"
+            assert page.input_value("select[name=category]") == "burglary"
+            expect(page.locator("table.nr-table")).to_be_visible(timeout=60_000)
+            assert page.locator("table.nr-table tbody tr").count() == 6
+            assert page.locator("table.nr-table thead th").count() == 6
+            expect(page.locator("table.nr-table thead th").nth(1)).to_contain_text("من 0 إلى 7 أيام")
+            expect(page.locator(".nr-reading")).to_be_visible()
+            assert page.locator("table.nr-table td.nr-beyond").count() == 5 + 5  # last row, last column
+            no_overflow(page)
+            shot(page, "12-near-repeat-ar")
+            page.select_option("select[name=permutations]", "999")
+            page.click("form.nr-form button[type=submit]")
+            expect(page.locator("table.nr-table")).to_be_visible(timeout=60_000)
+            expect(page.locator(".nr-result")).to_contain_text("999")
 
             # 7. the forecast: computed after the page shows, the map of selected cells and its accuracy
             page.goto(base + "/monitoring/forecast?unit=STA&model=kde")

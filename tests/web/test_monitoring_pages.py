@@ -1,6 +1,7 @@
 """Crime-monitoring pages: the dashboard (this week's changes, trend charts as accessible inline SVG,
 counts by unit and category, latest alerts), the CompStat table, the alerts with their chart,
-the hotspot map and the forecast with its accuracy (or an explicit "not enough data"); in
+the hotspot map (Gi* classes or kernel density), the near-repeat (Knox) table and the forecast
+with its accuracy (or an explicit "not enough data"); in
 ar/fr/en with the right direction, need-to-know (a unit outside the scope is a 404, a count
 never includes what the user may not see), no outside URL in any page."""
 
@@ -18,7 +19,9 @@ from amane.services.context import Actor
 from amane.services.monitoring import local_midnight, today_local
 from amane.store.tables import CrimeAlert, Unit
 from amane.web.i18n import t
+from amane.web.monitoring import ltr
 from tests.conftest import World
+from tests.services.test_monitoring import _bulk
 from tests.web.test_pages import LANGS, html_tag, sign_in, txt
 
 #: (category, offence group) used below
@@ -137,7 +140,7 @@ def test_monitoring_needs_the_analytics_capability(world: World) -> None:
     home = txt(client.get("/"))
     assert 'href="/monitoring"' not in home
     for path in ("/monitoring", "/monitoring/compstat", "/monitoring/map", "/monitoring/forecast",
-                 "/monitoring/alerts"):
+                 "/monitoring/alerts", "/monitoring/near-repeat", "/monitoring/near-repeat/result"):
         assert client.get(path).status_code in (403, 404), path
     # anonymous users are sent to the login page
     from starlette.testclient import TestClient
@@ -302,3 +305,139 @@ def test_forecast_with_its_accuracy(world: World) -> None:
         assert fc["features"] and any(f["properties"]["selected_1pct"] for f in fc["features"])
         assert t("mon.models.kde", lang) in body
         _no_outside_urls(body)
+
+
+# --------------------------------------------------------------------------- density map
+
+
+def test_density_map_legend_and_data(world: World) -> None:
+    end = today_local() - timedelta(days=1)
+    _bulk(world, "STA", BURGLARY, [end - timedelta(days=d % 20) for d in range(60)], spread=0.01, tag="kde")
+    client = _chief(world)
+    for lang in ("fr", "ar"):
+        client.cookies.set("amane_lang", lang)
+        r = client.get("/monitoring/map?unit=STA&method=kde&cell_m=100")
+        assert r.status_code == 200, txt(r)[-1500:]
+        page = txt(r)
+        assert re.search(r'<option value="kde" selected>' + re.escape(t("mon.density.method", lang)), page)
+        # the density legend says in words which share of the incidents each colour holds
+        legend = page[page.index('id="legend-kde"'):page.index("</ul>", page.index('id="legend-kde"'))]
+        assert "hidden" not in legend.split(">", 1)[0]
+        for band in ("50", "75", "90"):
+            assert f'data-band="{band}"' in legend and t(f"mon.density.bands.{band}", lang) in legend
+        assert re.search(r'id="legend-gi"[^>]*hidden', page) and re.search(r'id="legend-kde-bw"(?! hidden)', page)
+        assert f'data-msg-bandwidth="{t("mon.density.bandwidth", lang)}"' in page
+        assert re.search(r'<label class="field" data-for-method="square kde">', page)
+        assert " style=" not in page and "<script>" not in page
+        _no_outside_urls(page)
+    # the API the map script calls (cell size under the API's own name) answers for this session
+    data = client.get("/api/v1/analytics/hotspots", params={
+        "unit": "STA", "method": "kde", "cell": "100", "start": (end - timedelta(days=27)).isoformat(),
+        "end": end.isoformat()})
+    assert data.status_code == 200, data.text[-500:]
+    fc = data.json()
+    assert fc["meta"]["bandwidth_m"] == 300.0 and fc["meta"]["cell_m"] == 100.0
+    assert fc["features"] and all(0 < f["properties"]["mass"] <= 0.9 + 1e-6 for f in fc["features"])
+    assert min(f["properties"]["mass"] for f in fc["features"]) <= 0.5
+
+
+# --------------------------------------------------------------------------- near repeats
+
+
+def _near_repeats(world: World) -> date:
+    """A year of scattered burglaries at STA, a busy spot burgled day after day, and five places
+    each burgled twice two days apart: a clear near-repeat pattern at short distance and time."""
+    end = today_local() - timedelta(days=1)
+    days = [end - timedelta(days=(3 * d) % 300) for d in range(150)]
+    _bulk(world, "STA", BURGLARY, days, lat=33.58, lon=-7.60, spread=0.05, tag="bg")
+    _bulk(world, "STA", BURGLARY, [end - timedelta(days=d) for d in range(40)], lat=33.60, lon=-7.63,
+          spread=0.001, tag="spot")
+    for k in range(5):
+        first = end - timedelta(days=11 * k + 3)
+        _bulk(world, "STA", BURGLARY, [first, first - timedelta(days=2)], lat=33.54 + 0.011 * k,
+              lon=-7.66 + 0.013 * k, spread=0.0002, tag=f"nr{k}")
+    return end
+
+
+def test_near_repeat_table_in_arabic_and_french(world: World) -> None:
+    _near_repeats(world)
+    # 12 assaults within 60 m of each other: every pair in the first distance band, so nothing to find
+    _bulk(world, "STA", ASSAULT, [today_local() - timedelta(days=d + 1) for d in range(12)], spread=0.0002, tag="as")
+    start = (today_local() - timedelta(days=364)).isoformat()
+    client = _chief(world)
+    for lang in ("ar", "fr"):
+        client.cookies.set("amane_lang", lang)
+        r = client.get("/monitoring/near-repeat?unit=STA")
+        assert r.status_code == 200, txt(r)[-1500:]
+        page = txt(r)
+        assert html_tag(page) == f'<html lang="{lang}" dir="{"rtl" if lang == "ar" else "ltr"}">'
+        assert re.search(r'<a href="/monitoring/near-repeat\?[^"]*" aria-current="page">'
+                         + re.escape(t("mon.tabs.near_repeat", lang)), page)
+        # burglary by default, with the one-line reason; the table comes after the page, like the forecast
+        assert re.search(r'<option value="burglary" selected>', page) and t("mon.nr.help", lang) in page
+        m = re.search(r'hx-get="(/monitoring/near-repeat/result\?[^"]+)"', page)
+        assert m and "category=burglary" in m.group(1) and "space=100" in m.group(1)
+        assert t("mon.nr.computing", lang) in page and 'class="nr-table' not in page
+        assert "<script>" not in page and " style=" not in page
+        _no_outside_urls(page)
+
+        frag = client.get(m.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"})
+        assert frag.status_code == 200, txt(frag)[-1500:]
+        body = txt(frag)
+        assert "<html" not in body and '<table class="grid nr-table">' in body
+        # rows = distance bands, columns = time bands, labelled in the page language; the last ones greyed
+        head = body[body.index("<thead>"):body.index("</thead>")]
+        assert t("mon.nr.time_first", lang, hi="7") in head and t("mon.nr.time_band", lang, lo="22", hi="28") in head
+        assert re.search(r'class="num nr-beyond">' + re.escape(t("mon.nr.time_beyond", lang, lo="28")), head)
+        rows = re.findall(r"<th scope=\"row\"[^>]*>([^<]+)</th>", body)
+        assert rows == [t("mon.nr.space_first", lang, hi="100")] + [
+            t("mon.nr.space_band", lang, lo=str(a + 1), hi=str(a + 100)) for a in (100, 200, 300, 400)
+        ] + [t("mon.nr.space_beyond", lang, lo="500")]
+        assert "0 to 100 m" not in body  # never the service's English labels
+        assert body.count('class="num nr-cell') == 6 * 5 and body.count("nr-beyond") >= 6 + 5
+        # the first cell is a significant excess: highlighted and marked with a sign and words
+        first = re.search(r'<td class="num nr-cell([^"]*)"[^>]*>(.*?)</td>', body, re.S)
+        assert first and "nr-sig" in first.group(1) and "★" in first.group(2)
+        assert t("mon.nr.significant", lang) in first.group(2) and "p\u00a0=\u00a0" in first.group(2)
+        assert re.search(r"\d+ (obs\.|ملاحظ) / [\d.,]+", first.group(2))
+        # and the plain-language reading names the strongest such cell
+        reading = re.search(r'<p class="nr-reading has-pattern">(.*?)</p>', body, re.S)
+        assert reading and t("mon.nr.reading", lang).split("{ratio}")[1].split("{p}")[0] in reading.group(1)
+        assert "p = " in reading.group(1) and 'nr-strongest"' in body
+        assert t("mon.nr.summary", lang, n="200", start=ltr(start), end=ltr(today_local().isoformat())) in body
+    # without JavaScript, the result address gives the whole page
+    full = client.get("/monitoring/near-repeat/result?unit=STA&category=burglary&group=")
+    assert full.status_code == 200 and "<html" in txt(full) and "nr-sig" in txt(full)
+    # the assaults alone show no near-repeat excess over random timing (999 permutations too)
+    client.cookies.set("amane_lang", "en")
+    other = txt(client.get("/monitoring/near-repeat/result?unit=STA&category=assault&group=&permutations=999",
+                           headers={"HX-Request": "true"}))
+    assert 'class="nr-reading"' in other and t("mon.nr.no_pattern", "en") in other and " nr-sig" not in other
+
+
+def test_near_repeat_not_enough_data_bad_input_and_scope(world: World) -> None:
+    _seed(world)
+    client = _chief(world)
+    frag = client.get("/monitoring/near-repeat/result?unit=STA&category=burglary", headers={"HX-Request": "true"})
+    assert frag.status_code == 200, txt(frag)[-1500:]
+    body = txt(frag)
+    assert t("mon.nr.not_enough", "fr") in body and "at least 10" in body and "nr-table" not in body
+    # "all offences" is kept as chosen, not replaced by the burglary default
+    page = txt(client.get("/monitoring/near-repeat?unit=STA&category=&group="))
+    m = re.search(r'hx-get="(/monitoring/near-repeat/result\?[^"]+)"', page)
+    assert m and "category=&" in m.group(1) and "burglary" not in m.group(1)
+    # bad parameters: an error naming the field and the rule, and no table
+    for query, fld, rule in (("space=5000", "space", "space.range"), ("permutations=7", "permutations",
+                                                                       "permutations.value"),
+                             ("time=abc", "time", "number.format"), ("start=2020-02-30", "start", "date.format")):
+        for lang in ("fr", "ar"):
+            client.cookies.set("amane_lang", lang)
+            r = client.get(f"/monitoring/near-repeat/result?unit=STA&{query}", headers={"HX-Request": "true"})
+            assert r.status_code == 200, txt(r)[-1500:]
+            err = txt(r)
+            assert t("mon.nr.error_title", lang) in err and "nr-table" not in err, query
+            assert t(f"mon.fields.{fld}", lang) in err and t(f"mon.errors.{rule}", lang) in err, (query, lang)
+    # a unit of another region answers like an unknown one
+    for path in ("/monitoring/near-repeat?unit=STB", "/monitoring/near-repeat/result?unit=STB",
+                 "/monitoring/near-repeat?unit=NOPE"):
+        assert client.get(path).status_code == 404, path

@@ -42,6 +42,16 @@ HOT_CLASSES = ("hot99", "hot95", "hot90", "none", "cold90", "cold95", "cold99")
 SLIDER_WEEKS = 52
 H3_RESOLUTIONS = (7, 8, 9)
 CELL_SIZES = (100, 250, 500, 1000)
+#: Ways to draw the hotspot map: H3 hexagons, square cells (both with Gi*), kernel density.
+MAP_METHODS = ("h3", "square", "kde")
+#: Shares of the incidents that the density map outlines (the highest-density regions).
+MASS_BANDS = (50, 75, 90)
+#: Near-repeat (Knox) test: band widths and permutations offered, and the default offence.
+NR_SPACE_M = (50, 100, 200)
+NR_TIME_DAYS = (7, 14)
+NR_PERMUTATIONS = (99, 999)
+NR_DEFAULT_CATEGORY = "burglary"
+NR_SIGNIFICANCE = 0.05
 
 
 # --------------------------------------------------------------------------- formatting
@@ -223,10 +233,6 @@ def line_chart(chart_id: str, title: str, dates: Sequence[date], series: Sequenc
 # --------------------------------------------------------------------------- request helpers
 
 
-def _svc_has(request: Request, name: str) -> bool:
-    return callable(getattr(services(request).monitoring, name, None))
-
-
 def _day(raw: str | None, name: str, errors: list[FieldError]) -> date | None:
     raw = (raw or "").strip()[:20]
     if not raw:
@@ -334,16 +340,12 @@ def _common(request: Request, f: Filters) -> dict[str, Any]:
         "model_label": lambda m: t(f"mon.models.{m}", lang) if m and has(f"mon.models.{m}", lang) else (m or "—"),
         "change": lambda cur, prev, pct: change(int(cur or 0), int(prev or 0), pct, lang),
         "filter_problems": problems(f.errors, lang),
-        "has_alerts": _svc_has(request, "alerts"), "has_map": _svc_has(request, "hotspots"),
-        "has_forecast": _svc_has(request, "forecast"),
         "tile_url": getattr(svc.settings, "tile_url", "") or "",
     }
 
 
-def _alerts_for(request: Request, actor: Actor, unit: str | None, limit: int) -> list[dict[str, Any]] | None:
-    """Latest alerts of the unit's subtree, or None when the service has no alerts yet."""
-    if not _svc_has(request, "alerts"):
-        return None
+def _alerts_for(request: Request, actor: Actor, unit: str | None, limit: int) -> list[dict[str, Any]]:
+    """Latest alerts of the unit's subtree."""
     return list(services(request).monitoring.alerts(actor, unit=unit, limit=limit))
 
 
@@ -421,17 +423,10 @@ def compstat_page(request: Request, actor: Actor = Who) -> HTMLResponse:
 # --------------------------------------------------------------------------- alerts
 
 
-def _need(request: Request, method: str) -> None:
-    """A page whose service method is not there yet answers like a page that does not exist."""
-    if not _svc_has(request, method):
-        raise NotFound("page", method)
-
-
 @router.get("/monitoring/alerts")
 def alerts_page(request: Request, actor: Actor = Who) -> HTMLResponse:
-    _need(request, "alerts")
     f = filters(request, actor)
-    items = _alerts_for(request, actor, f.unit, 200) or []
+    items = _alerts_for(request, actor, f.unit, 200)
     ctx = _common(request, f)
     ctx.update({"items": items, "unit_code": _unit_code})
     return render(request, "mon_alerts.html", ctx)
@@ -439,7 +434,6 @@ def alerts_page(request: Request, actor: Actor = Who) -> HTMLResponse:
 
 @router.get("/monitoring/alerts/{alert_id}")
 def alert_page(alert_id: str, request: Request, actor: Actor = Who) -> HTMLResponse:
-    _need(request, "alert")
     actor.require("analytics.read")
     lang = page_lang(request)
     svc = services(request)
@@ -488,12 +482,7 @@ def alert_page(alert_id: str, request: Request, actor: Actor = Who) -> HTMLRespo
 
 
 def _regions(request: Request) -> dict[str, Any]:
-    mon = services(request).monitoring
-    if callable(getattr(mon, "regions_geojson", None)):
-        return dict(mon.regions_geojson())
-    from amane.demo.geo import region_geojson
-
-    return region_geojson()
+    return dict(services(request).monitoring.regions_geojson())
 
 
 def _unit_region(request: Request, code: str | None) -> str:
@@ -503,10 +492,9 @@ def _unit_region(request: Request, code: str | None) -> str:
 
 @router.get("/monitoring/map")
 def map_page(request: Request, actor: Actor = Who) -> HTMLResponse:
-    _need(request, "hotspots")
     f = filters(request, actor, offences=True)
     qp = request.query_params
-    method = _choice(qp.get("method"), ("h3", "square"), "h3")
+    method = _choice(qp.get("method"), MAP_METHODS, "h3")
     resolution = _choice(qp.get("resolution"), H3_RESOLUTIONS, 8)
     cell_m = _choice(qp.get("cell_m"), CELL_SIZES, 250)
     span = _choice(qp.get("span"), (1, 4, 13), 4)
@@ -515,7 +503,8 @@ def map_page(request: Request, actor: Actor = Who) -> HTMLResponse:
     ctx.update({
         "method": method, "resolution": resolution, "cell_m": cell_m, "span": span, "colour": colour,
         "resolutions": H3_RESOLUTIONS, "cell_sizes": CELL_SIZES, "steps": SLIDER_WEEKS,
-        "hot_classes": HOT_CLASSES, "regions": _regions(request), "focus_region": _unit_region(request, f.unit),
+        "hot_classes": HOT_CLASSES, "mass_bands": MASS_BANDS, "regions": _regions(request),
+        "focus_region": _unit_region(request, f.unit),
         **_offence_options(page_lang(request)),
     })
     return render(request, "mon_map.html", ctx)
@@ -535,7 +524,6 @@ def _forecast_params(request: Request, actor: Actor) -> tuple[Filters, dict[str,
 
 @router.get("/monitoring/forecast")
 def forecast_page(request: Request, actor: Actor = Who) -> HTMLResponse:
-    _need(request, "forecast")
     f, opts = _forecast_params(request, actor)
     ctx = _common(request, f)
     ctx.update({"opts": opts, "models": FORECAST_MODELS, "cell_sizes": CELL_SIZES, "result": None,
@@ -549,7 +537,6 @@ def forecast_page(request: Request, actor: Actor = Who) -> HTMLResponse:
 def forecast_result(request: Request, actor: Actor = Who) -> HTMLResponse:
     """The forecast and its accuracy: a fragment for htmx (the page asks for it once loaded, so
     the user sees that it is being computed), the whole page otherwise."""
-    _need(request, "forecast")
     lang = page_lang(request)
     f, opts = _forecast_params(request, actor)
     error: list[Problem] = []
@@ -574,3 +561,182 @@ def forecast_result(request: Request, actor: Actor = Who) -> HTMLResponse:
                 "focus_region": _unit_region(request, f.unit), "result_url": "",
                 **_offence_options(lang)})
     return render(request, "mon_forecast_result.html" if partial else "mon_forecast.html", ctx)
+
+
+# --------------------------------------------------------------------------- near repeats
+
+
+@dataclass
+class NearRepeatParams:
+    """The near-repeat form: period, band widths and permutations, each as the user gave it."""
+
+    start: date
+    end: date
+    space: int
+    time: int
+    permutations: int
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def _int_param(raw: str | None, name: str, default: int, errors: list[FieldError]) -> int:
+    raw = (raw or "").strip()[:12]
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        errors.append(FieldError(name, "number.format", f"{name}: a whole number is expected"))
+        return default
+
+
+def _near_repeat_params(request: Request, actor: Actor) -> tuple[Filters, NearRepeatParams]:
+    """The filters (unit, offence: burglary unless the form says otherwise) and the test's own
+    parameters; band widths outside the lists offered are passed on for the service to judge."""
+    qp = request.query_params
+    f = filters(request, actor, offences=True)
+    if "category" not in qp and "group" not in qp:
+        f.category = NR_DEFAULT_CATEGORY
+    errors: list[FieldError] = []
+    end = _day(qp.get("end"), "end", errors) or today_local()
+    start = _day(qp.get("start"), "start", errors) or end - timedelta(days=364)
+    p = NearRepeatParams(start, end, _int_param(qp.get("space"), "space", 100, errors),
+                         _int_param(qp.get("time"), "time", 7, errors),
+                         _int_param(qp.get("permutations"), "permutations", 99, errors), errors)
+    return f, p
+
+
+def _near_repeat_query(f: Filters, p: NearRepeatParams) -> str:
+    # the offence filters always travel, empty or not: "all offences" must not fall back to burglary
+    return urlencode({"unit": f.unit or "", "group": f.group, "category": f.category, "start": p.start.isoformat(),
+                      "end": p.end.isoformat(), "space": p.space, "time": p.time, "permutations": p.permutations})
+
+
+def _with(options: Sequence[int], value: int) -> list[int]:
+    return sorted({*options, value}) if value > 0 else list(options)
+
+
+@dataclass
+class KnoxCell:
+    ratio: float | None
+    observed: int
+    expected: float | None
+    p: float | None
+    significant: bool
+    beyond: bool
+
+
+@dataclass
+class KnoxView:
+    """The Knox table as the page shows it: localized band labels, cells, the strongest finding."""
+
+    space_labels: list[str]
+    time_labels: list[str]
+    rows: list[list[KnoxCell]]
+    reading: str
+    strongest: tuple[int, int] | None
+    n_events: int
+    n_perm: int
+
+
+def _band_labels(uppers: Sequence[float | None], kind: str, lang: str) -> list[str]:
+    """``0 to 100 m``, ``101 to 200 m``, ..., ``more than 500 m`` (``kind``: space or time) in the
+    page language, from the bands' upper limits (the last one, None, is the "beyond" band)."""
+    out: list[str] = []
+    prev: float | None = None
+    for upper in uppers:
+        if upper is None:
+            out.append(t(f"mon.nr.{kind}_beyond", lang, lo=fmt_band(prev or 0, lang)))
+        elif prev is None:
+            out.append(t(f"mon.nr.{kind}_first", lang, hi=fmt_band(upper, lang)))
+        else:
+            lo = prev + 1 if float(prev).is_integer() and float(upper).is_integer() else prev
+            out.append(t(f"mon.nr.{kind}_band", lang, lo=fmt_band(lo, lang), hi=fmt_band(upper, lang)))
+        prev = upper
+    return out
+
+
+def fmt_band(v: float, lang: str) -> str:
+    return fmt_int(v, lang) if float(v).is_integer() else fmt_num(v, lang, 1)
+
+
+def fmt_p(p: float | None, lang: str) -> str:
+    if p is None:
+        return "—"
+    return fmt_num(p, lang, 3 if p < 0.01 else 2)
+
+
+def knox_view(table: Mapping[str, Any], lang: str) -> KnoxView:
+    space = [b.get("upper_m") for b in table["space_bands"]]
+    time_ = [b.get("upper_days") for b in table["time_bands"]]
+    ns, nt = len(space), len(time_)
+    rows: list[list[KnoxCell]] = []
+    best: tuple[float, int, int] | None = None
+    for i in range(ns):
+        row = []
+        for j in range(nt):
+            ratio = table["ratio"][i][j]
+            p = table["p_value"][i][j]
+            beyond = i == ns - 1 or j == nt - 1
+            sig = (not beyond and ratio is not None and ratio > 1 and p is not None and p <= NR_SIGNIFICANCE)
+            row.append(KnoxCell(ratio, int(table["observed"][i][j]), table["expected"][i][j], p, sig, beyond))
+            if sig and (best is None or ratio > best[0]):
+                best = (ratio, i, j)
+        rows.append(row)
+    if best is None:
+        reading = t("mon.nr.no_pattern", lang)
+        strongest = None
+    else:
+        ratio, i, j = best
+        cell = rows[i][j]
+        where = (t("mon.nr.where_first", lang, hi=fmt_band(space[0], lang)) if i == 0 else
+                 t("mon.nr.where_band", lang, lo=fmt_band(space[i - 1] + 1, lang), hi=fmt_band(space[i], lang)))
+        when = (t("mon.nr.when_first", lang, hi=fmt_band(time_[0], lang)) if j == 0 else
+                t("mon.nr.when_band", lang, lo=fmt_band(time_[j - 1] + 1, lang), hi=fmt_band(time_[j], lang)))
+        reading = t("mon.nr.reading", lang, where=where, when=when, ratio=fmt_num(ratio, lang, 1),
+                    p=ltr("p = " + fmt_p(cell.p, lang)))
+        strongest = (i, j)
+    return KnoxView(_band_labels(space, "space", lang), _band_labels(time_, "time", lang), rows, reading, strongest,
+                    int(table.get("n_events") or 0), int(table.get("n_perm") or 0))
+
+
+def _near_repeat_ctx(request: Request, f: Filters, p: NearRepeatParams) -> dict[str, Any]:
+    lang = page_lang(request)
+    ctx = _common(request, f)
+    ctx.update({"p": p, "space_options": _with(NR_SPACE_M, p.space), "time_options": _with(NR_TIME_DAYS, p.time),
+                "perm_options": _with(NR_PERMUTATIONS, p.permutations), "fmt_p": lambda v: fmt_p(v, lang),
+                "nr_error": [], "view": None, "meta": {}, "not_enough": None, "result_url": "", "partial": False,
+                **_offence_options(lang)})
+    return ctx
+
+
+@router.get("/monitoring/near-repeat")
+def near_repeat_page(request: Request, actor: Actor = Who) -> HTMLResponse:
+    """The near-repeat form; the Knox table is computed once the page shows (999 permutations
+    take a few seconds), like the forecast."""
+    f, p = _near_repeat_params(request, actor)
+    ctx = _near_repeat_ctx(request, f, p)
+    ctx["result_url"] = "/monitoring/near-repeat/result?" + _near_repeat_query(f, p)
+    return render(request, "mon_near_repeat.html", ctx)
+
+
+@router.get("/monitoring/near-repeat/result")
+def near_repeat_result(request: Request, actor: Actor = Who) -> HTMLResponse:
+    """The Knox table and its reading: a fragment for htmx, the whole page otherwise."""
+    lang = page_lang(request)
+    f, p = _near_repeat_params(request, actor)
+    ctx = _near_repeat_ctx(request, f, p)
+    try:
+        if f.errors or p.errors:  # a parameter that was dropped would make the test answer another question
+            raise ValidationFailed([*f.errors, *p.errors])
+        result = services(request).monitoring.near_repeat(
+            actor, unit=f.unit, start=p.start, end=p.end, category=f.category or None, group=f.group or None,
+            space_m=p.space, time_days=p.time, permutations=p.permutations)
+    except ValidationFailed as exc:
+        ctx["nr_error"] = problems(exc, lang)
+    else:
+        meta = dict(result.get("meta") or {})
+        table = result.get("table")
+        ctx.update({"meta": meta, "not_enough": meta.get("not_enough_data") if not table else None,
+                    "view": knox_view(table, lang) if table else None})
+    ctx["partial"] = bool(request.headers.get("hx-request"))
+    return render(request, "mon_near_repeat_result.html" if ctx["partial"] else "mon_near_repeat.html", ctx)

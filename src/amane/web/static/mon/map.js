@@ -14,6 +14,8 @@
     cold90: "#d1e5f0", cold95: "#67a9cf", cold99: "#2166ac"
   };
   var COUNT_COLOURS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
+  /* kernel density: the smallest areas holding 50%, 75% and 90% of the incidents, darkest first */
+  var MASS_BANDS = [[0.5, "50", "#bd0026"], [0.75, "75", "#fd8d3c"], [0.9, "90", "#fed976"]];
   var DAY = 86400000;
 
   function lang() { return document.documentElement.lang || "fr"; }
@@ -100,6 +102,13 @@
     return out;
   }
 
+  function massBand(mass) {
+    for (var i = 0; i < MASS_BANDS.length; i++) {
+      if (mass !== null && mass !== undefined && mass <= MASS_BANDS[i][0] + 1e-9) { return MASS_BANDS[i]; }
+    }
+    return null;
+  }
+
   function initHotspots(el) {
     var form = document.getElementById("map-form");
     var status = document.getElementById("map-status");
@@ -116,6 +125,13 @@
     var classLabels = {};
     Array.prototype.forEach.call(document.querySelectorAll("#legend-gi li[data-class]"), function (li) {
       classLabels[li.getAttribute("data-class")] = li.textContent.trim();
+    });
+    var bandLabels = {};
+    Array.prototype.forEach.call(document.querySelectorAll("#legend-kde li[data-band]"), function (li) {
+      bandLabels[li.getAttribute("data-band")] = li.textContent.trim();
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("#top-cells th[data-kde]"), function (th) {
+      th.setAttribute("data-default", th.textContent);
     });
 
     function field(name) { return form.elements[name]; }
@@ -136,10 +152,22 @@
       slider.setAttribute("aria-valuetext", w.start + " – " + w.end);
     }
 
-    function colourBy() { return value("colour") === "count" ? "count" : "gi"; }
+    function colourBy() {
+      if (value("method") === "kde") { return "kde"; }
+      return value("colour") === "count" ? "count" : "gi";
+    }
+
+    function bandOf(p) { var b = massBand(p.mass); return b ? bandLabels[b[1]] || "" : msg(el, "outside"); }
+    function bandShort(p) { var b = massBand(p.mass); return b ? msg(el, "band-short", { n: b[1] }) : msg(el, "outside"); }
+    function pct(x) { return msg(el, "pct", { n: fmt(100 * (x || 0)) }); }
 
     function styleOf(f) {
       var p = f.properties || {};
+      if (colourBy() === "kde") {
+        var band = massBand(p.mass);
+        var fill = band ? band[2] : "#ffffff";
+        return { color: fill, weight: 0.4, opacity: 0.9, fillColor: fill, fillOpacity: band ? 0.78 : 0 };
+      }
       if (colourBy() === "gi") {
         var cls = p.hot || "none";
         return { color: cls === "none" ? "#8a8f96" : "#4a4a4a", weight: cls === "none" ? 0.4 : 0.7, opacity: 0.8,
@@ -153,9 +181,18 @@
     }
 
     function updateLegend() {
-      var gi = colourBy() === "gi";
-      ["legend-gi", "legend-gi-note"].forEach(function (id) { var n = document.getElementById(id); if (n) { n.hidden = !gi; } });
-      ["legend-count", "legend-count-note"].forEach(function (id) { var n = document.getElementById(id); if (n) { n.hidden = gi; } });
+      var by = colourBy();
+      var groups = { gi: ["legend-gi", "legend-gi-note"], count: ["legend-count", "legend-count-note"],
+                     kde: ["legend-kde", "legend-kde-note", "legend-kde-bw"] };
+      Object.keys(groups).forEach(function (k) {
+        groups[k].forEach(function (id) { var n = document.getElementById(id); if (n) { n.hidden = k !== by; } });
+      });
+      var bw = document.getElementById("legend-kde-bw");
+      var meta = (data && data.meta) || {};
+      if (bw) { bw.textContent = by === "kde" && meta.bandwidth_m ? msg(el, "bandwidth", { m: fmt(meta.bandwidth_m) }) : ""; }
+      Array.prototype.forEach.call(document.querySelectorAll("#top-cells th[data-kde]"), function (th) {
+        th.textContent = by === "kde" ? th.getAttribute("data-kde") : th.getAttribute("data-default");
+      });
       var items = document.querySelectorAll("#legend-count li");
       Array.prototype.forEach.call(items, function (li, i) {
         var c = classes[i];
@@ -172,8 +209,9 @@
       if (!body) { return; }
       while (body.firstChild) { body.removeChild(body.firstChild); }
       if (!layer) { return; }
+      var key = colourBy() === "kde" ? "density" : "count";
       var cells = layer.getLayers().slice().sort(function (a, b) {
-        return (b.feature.properties.count || 0) - (a.feature.properties.count || 0);
+        return (b.feature.properties[key] || 0) - (a.feature.properties[key] || 0);
       }).slice(0, 15);
       cells.forEach(function (cell, i) {
         var p = cell.feature.properties;
@@ -189,7 +227,9 @@
         });
         td0.appendChild(btn);
         tr.appendChild(td0);
-        [fmt(p.count), fmt(p.z, 2), classLabels[p.hot] || p.hot || ""].forEach(function (text, j) {
+        var cols = key === "density" ? [fmt(p.density, 1), pct(p.mass), bandShort(p)]
+          : [fmt(p.count), fmt(p.z, 2), classLabels[p.hot] || p.hot || ""];
+        cols.forEach(function (text, j) {
           var td = document.createElement("td");
           if (j < 2) { td.className = "num"; }
           td.textContent = text;
@@ -207,6 +247,14 @@
         style: styleOf,
         onEachFeature: function (f, l) {
           var p = f.properties || {};
+          if (colourBy() === "kde") {
+            l.bindTooltip(cellTooltip([
+              [msg(el, "density"), fmt(p.density, 1)],
+              [msg(el, "mass"), pct(p.mass)],
+              [msg(el, "band"), bandOf(p)]
+            ]), { sticky: true, direction: "top" });
+            return;
+          }
           l.bindTooltip(cellTooltip([
             [msg(el, "count"), fmt(p.count)],
             [msg(el, "density"), fmt(p.density, 1)],
@@ -235,7 +283,8 @@
       var w = windowDates();
       var params = new URLSearchParams();
       ["unit", "group", "category", "method"].forEach(function (n) { if (value(n)) { params.set(n, value(n)); } });
-      if (value("method") === "square") { params.set("cell_m", value("cell_m")); } else { params.set("resolution", value("resolution")); }
+      // the API calls the cell size "cell"; the page keeps "cell_m" in its own address
+      if (value("method") === "h3") { params.set("resolution", value("resolution")); } else { params.set("cell", value("cell_m")); }
       params.set("start", w.start);
       params.set("end", w.end);
       el.parentNode.classList.add("is-loading");
@@ -275,7 +324,7 @@
     function methodFields() {
       var m = value("method") || "h3";
       Array.prototype.forEach.call(form.querySelectorAll("[data-for-method]"), function (n) {
-        n.hidden = n.getAttribute("data-for-method") !== m;
+        n.hidden = n.getAttribute("data-for-method").split(" ").indexOf(m) < 0;
       });
     }
 
