@@ -37,7 +37,7 @@ seed: db system-deps
 
 ## make run: set everything up and serve the app on http://127.0.0.1:8000 with demo data
 run: seed
-	$(BIN)/amane serve
+	AMANE_DEMO_NOTICE=true $(BIN)/amane serve
 
 ## make test: install test dependencies and run the whole suite on SQLite and PostgreSQL
 test: install system-deps browser-deps

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     #: Lockout after this many failures within ``lockout_window_s``.
     lockout_failures: int = 5
     lockout_window_s: int = 15 * 60
+    #: Show on every page that the records are synthetic demo data (``make run`` sets it).
+    demo_notice: bool = False
     #: Optional map tile URL template; empty means the map draws only packaged boundaries.
     tile_url: str = ""
     #: Serve cookies with the Secure flag (set true behind HTTPS).

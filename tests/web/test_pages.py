@@ -449,3 +449,16 @@ def test_search_explanation_in_page_language() -> None:
     assert localise_why(why, "ar").startswith("الاسم العائلي: العلوي ≈ Alaoui؛ الاسم الشخصي: Mohamed = محمد")
     assert localise_why(why, "en") == why
     assert localise_why("identifier: exact match", "ar") == t("records.why_parts.identifier", "ar")
+
+
+def test_demo_notice_only_when_set(svc: Any) -> None:
+    client = TestClient(create_app(svc))
+    assert 'class="demo-notice"' not in txt(client.get("/login"))
+    svc.settings.demo_notice = True
+    try:
+        for lang in ("ar", "fr", "en"):
+            client.cookies.set("amane_lang", lang)
+            page = txt(client.get("/login"))
+            assert 'class="demo-notice"' in page and html.escape(t("app.demo_notice", lang), quote=False) in page
+    finally:
+        svc.settings.demo_notice = False

@@ -273,6 +273,7 @@ def render(request: Request, template: str, ctx: Mapping[str, Any] | None = None
         "caption": caption,
         "has_t": lambda key: has(key, lang),
         "why_local": lambda why: localise_why(str(why), lang),
+        "demo_notice": request.app.state.services.settings.demo_notice,
     }
     context.update(ctx or {})
     html = env.get_template(template).render(context)
