@@ -17,6 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+# One OpenMP thread for scikit-learn's gradient boosting (the gbm forecast model): on a shared 2-core
+# machine, its spinning worker threads slowed one test from 5 s to minutes when another process ran.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 from amane.services.container import Services
 from amane.services.context import Actor
 from amane.settings import Settings

@@ -207,3 +207,86 @@ def test_registry_refuses_unknowns() -> None:
         make_model("ewma", half_life_days=-1)
     assert from_days(DAY0) == datetime(2023, 1, 1, tzinfo=UTC)
     assert from_days(DAY0 + 1.5) == datetime(2023, 1, 1, tzinfo=UTC) + timedelta(days=1.5)
+
+
+# -- the learned model (gbm) -------------------------------------------------------------------------
+
+
+def neighbour_echoes(seed: int = 11, weeks: int = 60) -> tuple[Events, SquareGrid, list[float], np.ndarray]:
+    """A uniform background on 20 x 20 cells plus a spatial branching process at weekly scale: each
+    incident of week w gives, with probability 0.08, one incident in each of its 8 neighbouring cells in
+    week w + 1. Next week's expected count of a cell is thus known by construction: background plus
+    0.08 x its neighbours' count this week. A cell's own history says little about it."""
+    rng = np.random.default_rng(seed)
+    n, bg, q = 20, 0.2, 0.08  # cells per side, background per cell-week, echo probability
+    counts = np.zeros((weeks, n, n))
+    counts[0] = rng.poisson(bg, (n, n))
+    for w in range(1, weeks):
+        prev = np.pad(counts[w - 1], 1)
+        ring = sum(prev[1 + di : 1 + di + n, 1 + dj : 1 + dj + n] for di in (-1, 0, 1) for dj in (-1, 0, 1))
+        ring = ring - counts[w - 1]
+        counts[w] = rng.poisson(bg, (n, n)) + rng.binomial(ring.astype(int), q)
+    w_idx, r_idx, c_idx = np.nonzero(counts)
+    reps = counts[w_idx, r_idx, c_idx].astype(int)
+    w_idx, r_idx, c_idx = np.repeat(w_idx, reps), np.repeat(r_idx, reps), np.repeat(c_idx, reps)
+    t = w_idx * 7.0 + rng.uniform(0, 7, len(w_idx))
+    x = -2000.0 + (c_idx + 0.5) * CELL + rng.uniform(-80, 80, len(t))
+    y = -2000.0 + (r_idx + 0.5) * CELL + rng.uniform(-80, 80, len(t))
+    ev = events_xy(t, x, y)
+    grid = grid_over().with_history(ev)
+    origins = [DAY0 + 7.0 * w for w in range(weeks - 4, weeks)]
+    return ev, grid, origins, counts
+
+
+def test_gbm_learns_neighbour_pattern_better_than_ewma() -> None:
+    ev, grid, origins, counts = neighbour_echoes()
+    n = counts.shape[1]
+    cx, cy = grid.centres()
+    rows = ((cy + 2000.0) // CELL).astype(int)
+    cols = ((cx + 2000.0) // CELL).astype(int)
+    corr: dict[str, list[float]] = {"gbm": [], "ewma": []}
+    for origin in origins:
+        w = int(round(origin - DAY0)) // 7
+        prev = np.pad(counts[w - 1], 1)
+        ring = sum(prev[1 + di : 1 + di + n, 1 + dj : 1 + dj + n] for di in (-1, 0, 1) for dj in (-1, 0, 1))
+        expected = (0.2 + 0.08 * (ring - counts[w - 1]))[rows, cols]  # known by construction
+        for name in corr:
+            scores = make_model(name).fit(ev, grid, origin).predict(7)
+            corr[name].append(float(np.corrcoef(scores, expected)[0, 1]))
+    gbm, ewma = float(np.mean(corr["gbm"])), float(np.mean(corr["ewma"]))
+    assert gbm > 0.6, corr
+    assert gbm > ewma + 0.3, corr
+
+
+def test_gbm_ignores_events_at_or_after_the_origin() -> None:
+    ev, grid, origins, _ = neighbour_echoes(weeks=50)
+    origin = origins[0]  # week 42: 294 days of history, room for 26 weekly training origins
+    past = ev.before(origin)
+    base = make_model("gbm").fit(past, grid, origin).predict(7)
+    # future events, some exactly at the origin, in the busiest cells and elsewhere
+    rng = np.random.default_rng(5)
+    t = np.r_[np.zeros(50), rng.uniform(0, 30, 200)] + (origin - DAY0)
+    x, y = rng.uniform(-2000, 2000, 250), rng.uniform(-2000, 2000, 250)
+    future = events_xy(t, x, y)
+    both = Events(
+        np.r_[past.t, future.t],
+        np.r_[past.lat, future.lat],
+        np.r_[past.lon, future.lon],
+        np.r_[past.category, future.category],
+    )
+    again = make_model("gbm").fit(both, grid, origin).predict(7)
+    np.testing.assert_array_equal(base, again)
+    fitted = make_model("gbm").fit(past, grid, origin)
+    fitted.predict(7)
+    info = fitted.describe()["fitted"]
+    assert info["training_origins"] == 26 and info["features"] > 20
+
+
+def test_gbm_not_enough_data() -> None:
+    ev, grid, _, _ = neighbour_echoes(weeks=45)
+    # 150 days of history: the first training origin needs 91 days before it, so fewer than 2 fit
+    model = make_model("gbm").fit(ev, grid, DAY0 + 150)
+    with pytest.raises(NotEnoughData, match="gbm: .*training origin"):
+        model.predict(60)
+    with pytest.raises(NotEnoughData, match="gbm: .*day\\(s\\) of history"):
+        make_model("gbm").fit(ev, grid, DAY0 + 100)

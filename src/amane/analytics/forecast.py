@@ -31,6 +31,12 @@ The models (``MODELS``):
     background ``mu`` is a kernel density of the events the EM attributes to the background
     (stochastic declustering, as in Mohler et al. 2011). Fitted by expectation-maximisation, see
     :class:`ETAS` and ``docs/forecasting.md`` for the updates.
+``gbm``
+    A learned ranking model: a gradient-boosted Poisson regression (scikit-learn) on per-cell
+    features of the past (counts over several windows, the neighbours' counts, categories,
+    recency, seasonality, a long-term density), trained at each origin on the previous weeks'
+    (features, next-period count) pairs, all from before the origin. See :class:`GBM` and
+    :mod:`amane.analytics.learned`.
 
 Kernel densities are computed on a sub-grid (each cell split into ``s x s`` pixels with pixels no
 wider than half the bandwidth), convolved with a Gaussian by :func:`scipy.ndimage.gaussian_filter`
@@ -489,9 +495,130 @@ def _exp_sums(
     return a_sum, b_sum
 
 
+# -- learned ranking model -------------------------------------------------------------------------
+
+
+class GBM(ForecastModel):
+    """Gradient-boosted Poisson regression on per-cell history features, learnt at each origin.
+
+    The features (:class:`amane.analytics.learned.HistoryIndex`) summarise each cell's past: its counts
+    over 7 days to 2 years, recency-weighted counts, its neighbours' counts (3 x 3 and 5 x 5 rings),
+    a long-term smoothed density, counts per category, distinct incidents and days, time since its
+    last incident and the same weeks one and two years before. Training rows are (cell, training
+    origin) pairs at ``train_origins`` origins ``step_days`` apart, the last one ``h`` days before the
+    origin, with the count of ``[T_j, T_j + h)`` as target: nothing at or after the origin is read.
+    A :class:`sklearn.ensemble.HistGradientBoostingRegressor` (Poisson loss, fixed seed, no early
+    stopping) learns a multiplier of the ``ewma`` forecast (half-life 240 days) as exposure; it is
+    trained in ``predict`` (per horizon) and scores the features at the origin.
+    scikit-learn is imported only when this model is used.
+    """
+
+    name = "gbm"
+    defaults: ClassVar[dict[str, float | None]] = {
+        "train_origins": 26,
+        "step_days": 7.0,
+        "min_train_days": 91.0,
+        "max_iter": 100,
+        "learning_rate": 0.05,
+        "max_leaf_nodes": 31,
+        "min_samples_leaf": 200,
+        "l2_regularization": 1.0,
+    }
+    #: the boosting starts from the ``ewma`` forecast (half-life 240 days, a feature too): the trees learn
+    #: a multiplier of it (Poisson loss with that exposure), so that a few very busy cells are not
+    #: pooled with ordinary ones when there are too few of them to fill a leaf
+    BASE_FEATURE = "ew240"
+    BASE_FLOOR = 1e-4
+    min_events = 100
+    min_days = 120.0
+
+    def _fit(self, history: Events, cells: NDArray[np.intp]) -> None:
+        from amane.analytics.learned import MAX_CATEGORIES, HistoryIndex
+
+        g = self._grid
+        flat = g.active[cells]
+        codes, counts = np.unique(history.category, return_counts=True)
+        top = codes[np.argsort(-counts, kind="stable")][:MAX_CATEGORIES]
+        lookup = {c: i for i, c in enumerate(top)}
+        cat = np.array([lookup.get(c, -1) for c in history.category], dtype=np.intp)
+        self._categories = [str(c) for c in top]
+        self._index = HistoryIndex(history.t, flat, cat, len(top), g.ny, g.nx)
+        self._models: dict[float, Any] = {}
+        self._info: dict[str, Any] = {}
+
+    def _train(self, horizon: float) -> Any:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        idx, g = self._index, self._grid
+        step = self._param("step_days")
+        if step <= 0:
+            raise ValueError("gbm: step_days must be positive")
+        n_train = int(self._param("train_origins"))
+        xs: list[FloatArray] = []
+        ys: list[FloatArray] = []
+        used = 0
+        for j in range(n_train):
+            t_j = self.origin - horizon - j * step
+            if t_j - self.history_start < self._param("min_train_days"):
+                break
+            seen = idx.seen_before(t_j)[g.active]
+            rows = g.active[seen]
+            x, names = idx.features(t_j, horizon, rows)
+            xs.append(x)
+            ys.append(idx.target(t_j, horizon, rows))
+            used += 1
+        if used < 2:
+            raise NotEnoughData(
+                f"{self.name}: {used} training origin(s) with {self._param('min_train_days'):g} days of history "
+                f"before them; the model needs at least 2",
+                events=self.n_events,
+                days=self.origin - self.history_start,
+            )
+        x_all, y_all = np.vstack(xs), np.concatenate(ys)
+        if y_all.sum() <= 0:
+            raise NotEnoughData(
+                f"{self.name}: no incident in the training targets",
+                events=self.n_events,
+                days=self.origin - self.history_start,
+            )
+        model = HistGradientBoostingRegressor(
+            loss="poisson",
+            max_iter=int(self._param("max_iter")),
+            learning_rate=self._param("learning_rate"),
+            max_leaf_nodes=int(self._param("max_leaf_nodes")),
+            min_samples_leaf=int(self._param("min_samples_leaf")),
+            l2_regularization=self._param("l2_regularization"),
+            early_stopping=False,
+            random_state=0,
+        )
+        base = self._base(x_all, names, horizon)
+        # Poisson deviance of y against base * f equals the base-weighted deviance of y / base against f
+        model.fit(x_all, y_all / base, sample_weight=base)
+        self._names = names
+        self._info = {"training_origins": used, "training_rows": int(len(y_all)), "features": len(names)}
+        return model
+
+    def _predict(self, horizon_days: float) -> FloatArray:
+        model = self._models.get(horizon_days)
+        if model is None:
+            model = self._models[horizon_days] = self._train(horizon_days)
+        x, names = self._index.features(self.origin, horizon_days, self._grid.active)
+        out: FloatArray = model.predict(x) * self._base(x, names, horizon_days)
+        return out
+
+    def _base(self, x: FloatArray, names: list[str], horizon: float) -> FloatArray:
+        """The ``ewma`` expected count of each row (half-life 240 days), floored above zero."""
+        a = 2.0 ** (-1.0 / 240.0)
+        out: FloatArray = np.maximum(x[:, names.index(self.BASE_FEATURE)] * (1.0 - a) * horizon, self.BASE_FLOOR)
+        return out
+
+    def _fitted(self) -> dict[str, Any]:
+        return {**self._info, "categories": self._categories}
+
+
 # -- registry ----------------------------------------------------------------------------------------
 
-MODELS: dict[str, type[ForecastModel]] = {m.name: m for m in (LastPeriod, EWMA, KDE, KDEDecay, ETAS)}
+MODELS: dict[str, type[ForecastModel]] = {m.name: m for m in (LastPeriod, EWMA, KDE, KDEDecay, ETAS, GBM)}
 BASELINES = ("last_period", "ewma", "kde")
 
 
