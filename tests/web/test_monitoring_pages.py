@@ -172,6 +172,9 @@ def test_compstat_table(world: World, lang: str) -> None:
     burglary = {"fr": "Cambriolage", "ar": "السرقة"}[lang]
     assert burglary in body
     assert '<tr class="cs-total">' in page
+    assert f'href="/api/v1/analytics/compstat.pdf?unit=STA&as_of={day.isoformat()}&lang={lang}"' in page
+    pdf = client.get(f"/api/v1/analytics/compstat.pdf?unit=STA&as_of={day.isoformat()}&lang={lang}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert "data-print" in page and "@media print" in open(
         "src/amane/web/static/mon/mon.css", encoding="utf-8").read()
     _no_outside_urls(page)
