@@ -186,7 +186,10 @@ def test_spike_alert_reaches_the_chief_with_its_chart(world: World) -> None:
     assert len(one["chart"]["weeks"]) == 52 and one["chart"]["observed"][-1] == one["observed"]
     # the inbox of the region's chief holds it; region B's chief neither sees it nor can open it
     items, unread = svc.inbox.list(chief, limit=20)
-    assert any(n.kind == "crime_alert" for n in items)
+    kinds = [n.params["unit"] for n in items if n.kind == "crime_alert"]
+    assert {"REGA", "PROVA", "STA"} <= set(kinds) and len(kinds) == len(set(kinds))  # its units and below
+    hq_items, _ = svc.inbox.list(world.actor("HQ", "unit_chief"), limit=20)
+    assert not any(n.kind == "crime_alert" for n in hq_items)  # national units are not flooded
     other = world.actor("REGB", "unit_chief")
     assert svc.monitoring.alerts(other) == []
     with pytest.raises(NotFound):

@@ -541,8 +541,8 @@ class MonitoringService:
         """Test the last week (ending on ``as_of``, default yesterday; or each of the last
         ``recent_weeks``, each against the weeks before it only) of every unit x offence group
         against the unit's own history and record an alert, with the chart that explains it, for
-        each exceedance of at least ``min_observed`` incidents; the unit's chiefs and analysts get
-        it in their inbox. Only incidents classified up to ``max_classification`` are counted, and
+        each exceedance of at least ``min_observed`` incidents; the chiefs and analysts of the unit
+        and of the units above it (up to the region) get it in their inbox. Only incidents classified up to ``max_classification`` are counted, and
         only users cleared to that level see the alert. Run weekly (``amane analytics
         scan-alerts``). Returns the new alerts."""
         from amane.analytics.spikes import NotEnoughData as TooLittle
@@ -645,7 +645,12 @@ class MonitoringService:
                 grp = a["category"].split(":", 1)[1]
                 labels = vocab.groups.get(grp, {})
                 unit = units[a["unit_id"]]
-                for uid in chiefs.get(a["unit_id"], []):
+                # the unit's own chiefs and analysts, and those of the units above it up to the region
+                # (a prefecture chief hears of a spike in one of its districts); national units do not
+                line = [int(x) for x in unit.path.strip("/").split("/") if x]
+                above = [u for u in line if u in units and not units[u].national]
+                recipients = [uid for u_id in above for uid in chiefs.get(u_id, [])]
+                for uid in dict.fromkeys(recipients):
                     if clear.get(uid, 0) >= a["classification"]:
                         notify(s, uid, "crime_alert", {
                             "unit": unit.code, "observed": a["observed"], "expected": round(a["expected"], 1),
