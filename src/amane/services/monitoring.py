@@ -542,9 +542,9 @@ class MonitoringService:
         ``recent_weeks``, each against the weeks before it only) of every unit x offence group
         against the unit's own history and record an alert, with the chart that explains it, for
         each exceedance of at least ``min_observed`` incidents; the chiefs and analysts of the unit
-        and of the units above it (up to the region) get it in their inbox. Only incidents classified up to ``max_classification`` are counted, and
-        only users cleared to that level see the alert. Run weekly (``amane analytics
-        scan-alerts``). Returns the new alerts."""
+        and of the units above it (up to the region) get it in their inbox. Only incidents
+        classified up to ``max_classification`` are counted, and only users cleared to that level
+        see the alert. Run weekly (``amane analytics scan-alerts``). Returns the new alerts."""
         from amane.analytics.spikes import NotEnoughData as TooLittle
         from amane.analytics.spikes import detect
 
