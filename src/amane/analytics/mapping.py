@@ -22,6 +22,8 @@ are named by their bare name (``toronto-mci``); any other file is given by its p
       title: summary                  # optional
     categories:                       # every foreign value -> an offence code of offences.yaml
       Assault: assault
+    ignore: [Anti-social behaviour]   # optional: foreign values that are not offences; such rows are
+                                      # skipped and counted, never imported nor reported as errors
     bounds: [min_lon, min_lat, max_lon, max_lat]   # optional, default: Morocco, southern provinces included
     keep: [premises_type, Neighbourhood]            # optional: extra columns kept as text
 
@@ -62,7 +64,8 @@ from amane.model.errors import AmaneError
 #: Morocco with its southern provinces, (min_lon, min_lat, max_lon, max_lat)
 MOROCCO_BOUNDS = (-17.2, 20.7, -0.9, 36.0)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_TOP_KEYS = {"name", "description", "source", "timezone", "delimiter", "columns", "categories", "bounds", "keep"}
+_TOP_KEYS = {"name", "description", "source", "timezone", "delimiter", "columns", "categories", "ignore", "bounds",
+             "keep"}
 _COLUMN_KEYS = {"external_id", "date", "hour", "latitude", "longitude", "category", "title"}
 _REQUIRED_COLUMNS = ("date", "latitude", "longitude", "category")
 _DATE_KEYS = {"column", "format", "first_chars"}
@@ -106,6 +109,8 @@ class Mapping:
     keep: tuple[str, ...] = ()
     delimiter: str = ","
     path: str | None = None
+    #: Foreign category values that are not offences (skipped, counted in ``ReadResult.ignored``).
+    ignore: frozenset[str] = frozenset()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -154,8 +159,10 @@ class ReadResult:
     mapping: Mapping
     rows: list[MappedIncident] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
-    #: data rows read (accepted + rejected)
+    #: data rows read (accepted + rejected + ignored)
     lines: int = 0
+    #: rows skipped because their category is in the mapping's ``ignore`` list
+    ignored: int = 0
 
     def events(self) -> Events:
         """The accepted rows as columnar :class:`Events`."""
@@ -306,6 +313,14 @@ def parse_mapping(raw: Any, *, where: str = "mapping") -> Mapping:
             )
         categories[str(foreign).strip()] = code
 
+    ignore_raw = raw.get("ignore") or []
+    if not isinstance(ignore_raw, list) or not all(isinstance(v, str) and v.strip() for v in ignore_raw):
+        raise MappingError(f"{where}: ignore must be a list of foreign category values")
+    ignore = frozenset(v.strip() for v in ignore_raw)
+    both = sorted(ignore & set(categories))
+    if both:
+        raise MappingError(f"{where}: ignore: {', '.join(both)} is also in categories (a value is one or the other)")
+
     bounds = MOROCCO_BOUNDS
     if raw.get("bounds") is not None:
         b = raw["bounds"]
@@ -342,6 +357,7 @@ def parse_mapping(raw: Any, *, where: str = "mapping") -> Mapping:
         title=optional["title"],
         keep=tuple(keep_raw),
         delimiter=delimiter,
+        ignore=ignore,
     )
 
 
@@ -379,6 +395,7 @@ class _Columns:
         self.cat: list[str] = []
         self.ids: list[str] = []
         self.rows: list[MappedIncident] = []
+        self.ignored = 0
 
 
 def _read(
@@ -443,6 +460,9 @@ def _read(
 
             # category
             raw_cat = row[i_cat].strip()
+            if raw_cat in mapping.ignore:
+                out.ignored += 1
+                continue
             code = codes.get(raw_cat)
             if code is None:
                 if raw_cat:
@@ -602,7 +622,7 @@ def _localise(
 def read_incidents(path: str | Path, mapping: Mapping, *, now: datetime | None = None) -> ReadResult:
     """Read a CSV with ``mapping``: accepted rows as :class:`MappedIncident`, rejected ones as errors."""
     cols, errors, lines = _read(path, mapping, now, want_rows=True)
-    return ReadResult(mapping=mapping, rows=cols.rows, errors=errors, lines=lines)
+    return ReadResult(mapping=mapping, rows=cols.rows, errors=errors, lines=lines, ignored=cols.ignored)
 
 
 def read_events(
