@@ -11,10 +11,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from amane import __version__
 from amane.api import problems
+from amane.api.evidence import router as evidence_router
 from amane.api.monitoring import router as monitoring_router
 from amane.api.procedures import router as procedures_router
 from amane.api.routes import router
 from amane.services.container import Services
+
+
+def takes_upload(path: str) -> bool:
+    """Paths that take file uploads: attachments, and digital evidence (intake, receipt, re-verification)."""
+    if path.endswith("/attachments"):
+        return True
+    return path.startswith("/api/v1/evidence") and path.endswith(("/evidence/digital", "/verify", "/receive"))
 
 
 class BodyLimit:
@@ -23,14 +31,15 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, limit: int, *, upload_limit: int | None = None) -> None:
         self.app = app
         self.default_limit = limit
-        #: File uploads (paths ending in ``/attachments``) may be as large as an attachment.
+        #: File uploads (attachments, digital evidence and its re-verification) may be as large as an
+        #: attachment.
         self.upload_limit = max(limit, upload_limit or limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if str(scope.get("path", "")).endswith("/attachments") else self.default_limit
+        limit = self.upload_limit if takes_upload(str(scope.get("path", ""))) else self.default_limit
         for k, v in scope.get("headers", []):
             if k == b"content-length" and v.isdigit() and int(v) > limit:
                 await _send_413(send, limit)
@@ -83,6 +92,7 @@ def create_app(svc: Services | None = None, *, web: bool = True) -> Any:
     app.include_router(router)
     app.include_router(procedures_router)
     app.include_router(monitoring_router)
+    app.include_router(evidence_router)
     if web:
         from amane.web.routes import install as install_web
 

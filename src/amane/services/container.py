@@ -13,6 +13,7 @@ from amane.services.cases import CaseService
 from amane.services.complaints import ComplaintService
 from amane.services.documents import DocumentService
 from amane.services.entities import EntityService
+from amane.services.evidence import EvidenceService
 from amane.services.imports import ImportService
 from amane.services.monitoring import MonitoringService
 from amane.services.notifications import InboxService
@@ -46,6 +47,7 @@ class Services:
     attachments: AttachmentService
     documents: DocumentService
     monitoring: MonitoringService
+    evidence: EvidenceService
 
     @classmethod
     def create(cls, settings: Settings | None = None, *, database_url: str | None = None) -> Services:
@@ -78,6 +80,7 @@ class Services:
             attachments=attachments,
             documents=DocumentService(db, settings, entities, reports, cases, attachments),
             monitoring=MonitoringService(db, writer),
+            evidence=EvidenceService(db, writer),
         )
 
     def __post_init__(self) -> None:

@@ -51,7 +51,7 @@ class Actor:
                     "records.export", "records.import", "records.share", "persons.search", "persons.resolve",
                     "units.manage", "users.manage", "users.read", "audit.read", "complaints.take",
                     "complaints.decide", "reports.write", "reports.approve", "cases.open", "cases.supervise",
-                    "analytics.read",
+                    "analytics.read", "evidence.register", "evidence.custody", "lab.work",
                 }
             ),
             roles=("system",),

@@ -13,6 +13,8 @@ Procedures follow the same rule with their own twists, also decided only here:
 complaints and reports are seen by readers whose scope holds their unit (a draft report only
 by its author and by those who approve reports); case files are compartmented: only the case
 team, and supervisors (``cases.supervise``) whose scope holds the owning unit, see them.
+Evidence items (``visible_evidence``) are seen by readers whose scope holds their unit, within
+clearance, and always by the user who holds them or is named to receive them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from amane.store.tables import (
     Complaint,
     Entity,
     EntityShare,
+    EvidenceItem,
     IncidentFact,
     Report,
     Unit,
@@ -138,3 +141,14 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
     if actor.can("cases.supervise"):
         who = or_(who, _unit_in_scope(actor, Case.unit_id))
     return and_(Case.classification <= actor.clearance, who)
+
+
+def visible_evidence(actor: Actor) -> ColumnElement[bool]:
+    """Evidence items of units in the actor's scope within clearance, plus the items the actor
+    holds or is named to receive in a pending transfer (custody is never hidden from its holder)."""
+    if not actor.can("records.read"):
+        return false()
+    scoped = and_(EvidenceItem.classification <= actor.clearance, _unit_in_scope(actor, EvidenceItem.unit_id))
+    if actor.user_id is None:
+        return scoped
+    return or_(scoped, EvidenceItem.custodian_id == actor.user_id, EvidenceItem.pending_to_id == actor.user_id)

@@ -52,7 +52,7 @@ def audited_attempt(action: str, object_type: str) -> Callable[
 
 
 #: Reference prefixes: PLT complaint (plainte), PV incident report (procès-verbal), CAS case.
-PREFIXES = {"complaint": "PLT", "report": "PV", "case": "CAS"}
+PREFIXES = {"complaint": "PLT", "report": "PV", "case": "CAS", "evidence": "SCL"}
 
 
 def next_reference(s: Session, kind: str, unit: Unit, *, at: datetime | None = None) -> str:

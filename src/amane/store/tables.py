@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -581,3 +582,68 @@ class CrimeAlert(Base):
     #: The weekly series, expected values and bounds that the alert's chart draws.
     chart: Mapped[dict[str, Any]] = mapped_column(JsonData)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- evidence
+# The evidence register and its chain of custody (``services/evidence.py``, ``docs/evidence.md``).
+
+
+
+class EvidenceItem(Base):
+    """A physical or digital exhibit under seal. ``custodian_id`` holds it now; during a transfer
+    ``pending_to_id`` names the only user who may receive (or refuse) it. Digital items keep the
+    hashes of their content at intake. ``custody_seq``/``custody_head`` are the last event's number
+    and hash, so that a custody log cut at its end is detected too."""
+
+    __tablename__ = "evidence_items"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "seal_number", name="uq_evidence_items_unit_seal"),
+        Index("ix_evidence_items_unit_state", "unit_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    seal_number: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, default="")
+    classification: Mapped[int] = mapped_column(Integer, default=0)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    incident_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    storage_location: Mapped[str] = mapped_column(String(300), default="")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    custodian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    pending_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="in_custody")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    sha1: Mapped[str | None] = mapped_column(String(40))
+    md5: Mapped[str | None] = mapped_column(String(32))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    custody_seq: Mapped[int] = mapped_column(Integer, default=0)
+    custody_head: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustodyEvent(Base):
+    """One event of an item's custody log. Append-only and hash-chained per item:
+    ``hash = SHA-256(canonical JSON of the event || prev_hash)``."""
+
+    __tablename__ = "custody_events"
+    __table_args__ = (UniqueConstraint("item_id", "seq", name="uq_custody_events_item_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    counterpart_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    place: Mapped[str] = mapped_column(String(300), default="")
+    purpose: Mapped[str] = mapped_column(String(1000), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
