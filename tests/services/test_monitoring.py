@@ -275,3 +275,17 @@ def test_density_map_and_near_repeat_table(world: World) -> None:
     with pytest.raises(ValidationFailed) as e:
         svc.monitoring.near_repeat(hq, unit=None, start=None, end=None, permutations=7)
     assert e.value.errors[0].field == "permutations"
+
+
+def test_reimport_with_changes_replaces_the_facts(world: World) -> None:
+    svc = world.svc
+    day = today_local() - timedelta(days=2)
+    rows = [Row(2 + i, {"offence_category": "theft", "occurred_from": _at(day), "external_id": f"R{i}"})
+            for i in range(3)]
+    assert svc.imports.import_rows(Actor.system(), "Incident", rows, unit="STA").created == 3
+    rows[1] = Row(3, {"offence_category": "robbery", "occurred_from": _at(day), "external_id": "R1"})
+    report = svc.imports.import_rows(Actor.system(), "Incident", rows, unit="STA")
+    assert (report.updated, report.unchanged) == (1, 2)
+    with svc.db.read() as s:
+        cats = sorted(s.scalars(select(IncidentFact.category)))
+    assert cats == ["robbery", "theft", "theft"]

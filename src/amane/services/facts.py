@@ -65,14 +65,17 @@ def _regions(s: Session | Connection, unit_ids: Iterable[int]) -> dict[int, str 
     return out
 
 
-def sync_facts(s: Session, items: Sequence[tuple[str, int, int, Mapping[str, Any] | None]]) -> None:
+def sync_facts(s: Session, items: Sequence[tuple[str, int, int, Mapping[str, Any] | None]], *,
+               replace: Sequence[str] | None = None) -> None:
     """Write the facts of the given Incident records, inside the caller's transaction.
 
     ``items``: (entity id, owner unit id, classification, data or None when the record was deleted).
+    ``replace``: the ids that may already have facts (default: all of them); a bulk import of new
+    records passes only the records it updated, and skips the deletes for the rest.
     """
     if not items:
         return
-    ids = [it[0] for it in items]
+    ids = [it[0] for it in items] if replace is None else list(replace)
     for i in range(0, len(ids), CHUNK):
         s.execute(delete(IncidentFact).where(IncidentFact.entity_id.in_(ids[i : i + CHUNK])))
     regions = _regions(s, (it[1] for it in items))

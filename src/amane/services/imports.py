@@ -300,6 +300,7 @@ class ImportService:
         uid = actor.user_id
         done = 0
         fact_items: list[tuple[str, int, int, dict[str, Any] | None]] = []
+        fact_updated: list[str] = []  # records that existed: their old facts go
         with_facts = schema.name == facts.SCHEMA
         for it in items:
             old = existing.get((it.unit_id, it.external_id))
@@ -326,6 +327,8 @@ class ImportService:
                 blob = json.dumps(it.data, ensure_ascii=False, separators=(",", ":"))
                 ver_rows.append((eid, version, "update", blob, it.unit_id, it.classification, now, uid, reason))
                 report.updated += 1
+                if with_facts:
+                    fact_updated.append(eid)
             ext_map[it.external_id] = eid
             if with_facts:
                 fact_items.append((eid, it.unit_id, it.classification, it.data))
@@ -334,12 +337,13 @@ class ImportService:
             done += 1
             if len(ent_rows) >= 5000:
                 self._flush(s, ent_rows, ver_rows, key_rows, ref_rows)
-                facts.sync_facts(s, fact_items)
+                facts.sync_facts(s, fact_items, replace=fact_updated)
                 fact_items.clear()
+                fact_updated.clear()
                 if progress:
                     progress(done)
         self._flush(s, ent_rows, ver_rows, key_rows, ref_rows)
-        facts.sync_facts(s, fact_items)
+        facts.sync_facts(s, fact_items, replace=fact_updated)
         if progress:
             progress(done)
 
