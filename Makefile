@@ -60,11 +60,13 @@ browser-deps:
 	  || echo "WARNING: could not install chromium; the browser test will fail"; }
 
 # Debian's real file-system samples (with their original files) for the forensics tests
+FORENSICS_PKGS := sleuthkit forensics-samples-files forensics-samples-ntfs forensics-samples-ext4 \
+  forensics-samples-multiple forensics-samples-exfat
 forensics-deps:
-	@dpkg -s forensics-samples-files >/dev/null 2>&1 || { \
-	  echo "installing Debian forensics-samples-files for the forensics tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq forensics-samples-files >/dev/null) \
-	  || echo "WARNING: could not install forensics-samples-files; the real-sample forensics test will be skipped"; }
+	@dpkg -s $(FORENSICS_PKGS) >/dev/null 2>&1 || { \
+	  echo "installing Debian packages for the forensics tests: $(FORENSICS_PKGS)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FORENSICS_PKGS) >/dev/null) \
+	  || echo "WARNING: could not install $(FORENSICS_PKGS); the file-system and real-sample tests will be skipped"; }
 
 check: install
 	$(BIN)/ruff check src tests bench scripts

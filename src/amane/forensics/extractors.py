@@ -53,6 +53,8 @@ class Extractor:
     description: str = ""
     anchor: bytes | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    context_max: int | None = None
+    """Bytes of the match shown in the feature's context (``None``: all); for long binary matches (EXIF)."""
 
 
 _REGISTRY: dict[str, Extractor] = {}
@@ -540,6 +542,14 @@ BTC = register(
 )
 BECH32 = register(Extractor("bech32", _BECH32_RE, validate_bech32, 74, None, "Bitcoin segwit bech32/bech32m", rb"bc1"))
 ETH = register(Extractor("ethereum", _ETH_RE, validate_eth, 42, None, "Ethereum addresses", rb"0x[0-9a-fA-F]{40}"))
+
+# EXIF metadata and GPS positions of photos (JPEG APP1 segments); the decoding lives in ``exif``.
+from amane.forensics import exif as _exif  # noqa: E402
+
+EXIF = register(Extractor("exif", _exif.APP1_RE, _exif.validate_exif, _exif.SCAN_BYTES, None,
+                          "EXIF camera make, model, date-time", _exif.APP1_ANCHOR, context_max=16))
+GPS = register(Extractor("gps", _exif.APP1_RE, _exif.validate_gps, _exif.SCAN_BYTES, None,
+                         "EXIF GPS positions (lat,lon)", _exif.APP1_ANCHOR, context_max=16))
 
 #: Kinds that are only derived from other features (not matched directly).
 DERIVED_KINDS = ("domain",)

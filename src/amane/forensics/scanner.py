@@ -211,6 +211,8 @@ class _Engine:
         if value is None:
             return False
         width = len(m.group()) * (2 if enc == "utf-16le" else 1)
+        if ex.context_max is not None:
+            width = min(width, ex.context_max)
         context = _escape(ctx_src[max(0, cs - CONTEXT_BYTES) : cs + width + CONTEXT_BYTES])
         self.features.append(Feature(ex.name, value, offset, container, enc, self.file, context))
         if ex.derive is not None:
