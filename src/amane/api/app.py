@@ -12,15 +12,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from amane import __version__
 from amane.api import problems
 from amane.api.evidence import router as evidence_router
+from amane.api.labs import router as labs_router
 from amane.api.monitoring import router as monitoring_router
 from amane.api.procedures import router as procedures_router
 from amane.api.routes import router
+from amane.api.traces import router as traces_router
+from amane.api.watch import router as watch_router
 from amane.services.container import Services
 
 
 def takes_upload(path: str) -> bool:
-    """Paths that take file uploads: attachments, and digital evidence (intake, receipt, re-verification)."""
-    if path.endswith("/attachments"):
+    """Paths that take file uploads: attachments, digital evidence (intake, receipt, re-verification) and
+    collected content for the watch (ingest, STIX import)."""
+    if path.endswith("/attachments") or path in ("/api/v1/watch/ingest", "/api/v1/watch/import", "/api/v1/hashsets",
+                                                  "/watch/upload", "/evidence/new"):
         return True
     return path.startswith("/api/v1/evidence") and path.endswith(("/evidence/digital", "/verify", "/receive"))
 
@@ -93,6 +98,9 @@ def create_app(svc: Services | None = None, *, web: bool = True) -> Any:
     app.include_router(procedures_router)
     app.include_router(monitoring_router)
     app.include_router(evidence_router)
+    app.include_router(labs_router)
+    app.include_router(watch_router)
+    app.include_router(traces_router)
     if web:
         from amane.web.routes import install as install_web
 

@@ -326,7 +326,7 @@ def unsubscribe(eid: str, svc: Services = Svc, actor: Actor = Who) -> None:
 
 # -- attachments and documents ---------------------------------------------------------------
 
-_KINDS = {"complaints": "complaint", "reports": "report", "cases": "case"}
+_KINDS = {"complaints": "complaint", "reports": "report", "cases": "case", "evidence": "evidence"}
 
 
 @router.post("/{kind}/{oid}/attachments", status_code=201, tags=["attachments"])

@@ -64,6 +64,8 @@ def _fail(exc: Exception) -> None:
             err.print(f"  {e.field}: {e.message} [dim]({e.rule})[/]")
         if len(exc.errors) > 50:
             err.print(f"  ... and {len(exc.errors) - 50} more")
+    elif getattr(exc, "field", "") and getattr(exc, "rule", ""):
+        err.print(f"[bold red]Error:[/] {exc.field}: {exc} [dim]({exc.rule})[/]")  # type: ignore[attr-defined]
     else:
         err.print(f"[bold red]Error:[/] {exc}")
     raise typer.Exit(2)
@@ -791,7 +793,10 @@ def analytics_rebuild_facts() -> None:
 
 
 # Command groups kept in their own modules (they register on the Typer apps above).
+from amane.cli import evidence as _evidence  # noqa: E402,F401
 from amane.cli import forensics as _forensics  # noqa: E402,F401
+from amane.cli import traces as _traces  # noqa: E402,F401
+from amane.cli import watch as _watch  # noqa: E402,F401
 
 
 def main() -> None:

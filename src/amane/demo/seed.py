@@ -71,6 +71,10 @@ def demo_accounts(svc: Services) -> list[dict[str, Any]]:
          "full_name": "Officier Imane Chraibi"},
         {"username": "labtech", "role": "lab_technician", "unit": lab.code, "clearance": "restricted",
          "full_name": "Technicienne Leila Amrani"},
+        {"username": "chief.lab", "role": "unit_chief", "unit": lab.code, "clearance": "confidential",
+         "full_name": "Commissaire divisionnaire Rachid Bennis"},
+        {"username": "analyst.cyber", "role": "analyst", "unit": by_code["DCCYBER"].code if "DCCYBER" in by_code
+         else dpj.code, "clearance": "confidential", "full_name": "Analyste Sara Benjelloun"},
     ]
 
 
@@ -174,11 +178,21 @@ def seed_demo(svc: Services, *, persons: int = 20000, incidents: int = 100000, s
         procs = seed_procedures(svc, seed=seed)
         counts.update(procs)
         console.print("demo procedures: " + ", ".join(f"{k} {v}" for k, v in procs.items()))
+        from amane.demo.labs import seed_labs
+
+        lab_counts = seed_labs(svc)
+        counts.update(lab_counts)
+        console.print("demo evidence and lab requests: " + ", ".join(f"{k} {v}" for k, v in lab_counts.items()))
         from amane.demo.generate import END
 
         # the weekly spike scan, as cron would have run it over the last twelve weeks of demo data
         alerts = svc.monitoring.scan_alerts(Actor.system(), as_of=END, recent_weeks=12)
         counts["crime_alerts"] = len(alerts)
         console.print(f"demo spike alerts: {len(alerts)} over the last 12 weeks")
+        from amane.demo.watch import seed_watch
+
+        watch = seed_watch(svc)  # posts dated over the 30 days before seeding, so the dashboard shows them
+        counts.update(watch)
+        console.print("demo cyber watch: " + ", ".join(f"{k} {v}" for k, v in watch.items()))
     print_accounts(svc, console)
     return counts

@@ -23,15 +23,17 @@ from amane.services import audit
 from amane.services.audit import AuditEvent, AuditWriter
 from amane.services.context import Actor
 from amane.services.errors import FieldError, NotFound, ValidationFailed
-from amane.services.policy import visible_cases, visible_complaints, visible_reports
+from amane.services.policy import visible_cases, visible_complaints, visible_evidence, visible_reports
 from amane.services.procedures import add_event, audited_attempt
 from amane.settings import Settings, attachments_root
 from amane.store.db import Database
-from amane.store.tables import Attachment, Case, Complaint, Report
+from amane.store.tables import Attachment, Case, Complaint, EvidenceItem, Report
 from amane.store.types import utcnow
 
 OWNERS: dict[str, tuple[Any, Any]] = {
-    "complaint": (Complaint, visible_complaints), "report": (Report, visible_reports), "case": (Case, visible_cases)}
+    "complaint": (Complaint, visible_complaints), "report": (Report, visible_reports), "case": (Case, visible_cases),
+    # photos of a seized item, scans of its seal and paperwork
+    "evidence": (EvidenceItem, visible_evidence)}
 _UNSAFE = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 
 
@@ -81,7 +83,8 @@ class AttachmentService:
     def upload(self, actor: Actor, kind: str, oid: int, stream: Readable, *, filename: str | None) -> AttachmentView:
         """Store the file, then reference it. Allowed to whoever may work on the object: creating
         records (complaints, reports) or being able to open the case."""
-        if not (actor.can("records.create") or actor.can("cases.supervise")):
+        if not (actor.can("records.create") or actor.can("cases.supervise")
+                or (kind == "evidence" and actor.can("evidence.custody"))):
             actor.require("records.create")
         with self.db.read() as s:
             self._owner(s, actor, kind, oid)  # 404 before reading a byte of the upload

@@ -14,14 +14,19 @@ from amane.services.complaints import ComplaintService
 from amane.services.documents import DocumentService
 from amane.services.entities import EntityService
 from amane.services.evidence import EvidenceService
+from amane.services.hashsets import HashSetService
 from amane.services.imports import ImportService
+from amane.services.labs import LabService
 from amane.services.monitoring import MonitoringService
 from amane.services.notifications import InboxService
 from amane.services.reports import ReportService
 from amane.services.resolution import ResolutionService
 from amane.services.search import PersonSearch
+from amane.services.selectors import SelectorMatcher
+from amane.services.traces import TraceService
 from amane.services.units import UnitService
 from amane.services.users import UserService
+from amane.services.watch import WatchService
 from amane.settings import Settings, get_settings
 from amane.store.db import Database
 
@@ -48,6 +53,11 @@ class Services:
     documents: DocumentService
     monitoring: MonitoringService
     evidence: EvidenceService
+    labs: LabService
+    selectors: SelectorMatcher
+    traces: TraceService
+    hashsets: HashSetService
+    watch: WatchService
 
     @classmethod
     def create(cls, settings: Settings | None = None, *, database_url: str | None = None) -> Services:
@@ -60,6 +70,9 @@ class Services:
         reports = ReportService(db, entities, writer)
         cases = CaseService(db, writer)
         attachments = AttachmentService(db, settings, writer)
+        evidence = EvidenceService(db, writer)
+        selectors = SelectorMatcher(db, writer)
+        hashsets = HashSetService(db, writer)
         return cls(
             settings=settings,
             db=db,
@@ -80,7 +93,12 @@ class Services:
             attachments=attachments,
             documents=DocumentService(db, settings, entities, reports, cases, attachments),
             monitoring=MonitoringService(db, writer),
-            evidence=EvidenceService(db, writer),
+            evidence=evidence,
+            labs=LabService(db, writer, attachments, evidence, settings),
+            selectors=selectors,
+            traces=TraceService(db, writer, selectors, hashsets),
+            hashsets=hashsets,
+            watch=WatchService(db, writer, selectors),
         )
 
     def __post_init__(self) -> None:

@@ -52,6 +52,7 @@ class Actor:
                     "units.manage", "users.manage", "users.read", "audit.read", "complaints.take",
                     "complaints.decide", "reports.write", "reports.approve", "cases.open", "cases.supervise",
                     "analytics.read", "evidence.register", "evidence.custody", "lab.work",
+                    "watch.read", "watch.ingest", "watch.triage", "watch.manage", "watch.export",
                 }
             ),
             roles=("system",),

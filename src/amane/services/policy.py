@@ -34,8 +34,11 @@ from amane.store.tables import (
     EntityShare,
     EvidenceItem,
     IncidentFact,
+    LabRequest,
     Report,
     Unit,
+    WatchAlert,
+    WatchItem,
 )
 
 
@@ -152,3 +155,31 @@ def visible_evidence(actor: Actor) -> ColumnElement[bool]:
     if actor.user_id is None:
         return scoped
     return or_(scoped, EvidenceItem.custodian_id == actor.user_id, EvidenceItem.pending_to_id == actor.user_id)
+
+
+def visible_lab_requests(actor: Actor) -> ColumnElement[bool]:
+    """Lab requests seen by their requester's unit chain (the requesting unit and the units above
+    it), by the lab (the lab unit and the units above it) and by national units, within clearance;
+    always by the requester and the assigned technician."""
+    if not (actor.can("records.read") or actor.can("lab.work")):
+        return false()
+    scoped = and_(LabRequest.classification <= actor.clearance,
+                  or_(_unit_in_scope(actor, LabRequest.requester_unit_id),
+                      _unit_in_scope(actor, LabRequest.lab_unit_id)))
+    if actor.user_id is None:
+        return scoped
+    return or_(scoped, LabRequest.requester_id == actor.user_id, LabRequest.technician_id == actor.user_id)
+
+
+def visible_watch_items(actor: Actor) -> ColumnElement[bool]:
+    """Collected content (cyber watch) of sources whose unit is in the actor's scope, within clearance."""
+    if not actor.can("watch.read"):
+        return false()
+    return and_(WatchItem.classification <= actor.clearance, _unit_in_scope(actor, WatchItem.unit_id))
+
+
+def visible_watch_alerts(actor: Actor) -> ColumnElement[bool]:
+    """Watch alerts: same rule as their items."""
+    if not actor.can("watch.read"):
+        return false()
+    return and_(WatchAlert.classification <= actor.clearance, _unit_in_scope(actor, WatchAlert.unit_id))

@@ -51,8 +51,9 @@ def audited_attempt(action: str, object_type: str) -> Callable[
     return wrap
 
 
-#: Reference prefixes: PLT complaint (plainte), PV incident report (procès-verbal), CAS case.
-PREFIXES = {"complaint": "PLT", "report": "PV", "case": "CAS", "evidence": "SCL"}
+#: Reference prefixes: PLT complaint (plainte), PV incident report (procès-verbal), CAS case,
+#: SCL evidence item (scellé), LAB lab request (numbered per lab and year).
+PREFIXES = {"complaint": "PLT", "report": "PV", "case": "CAS", "evidence": "SCL", "lab": "LAB"}
 
 
 def next_reference(s: Session, kind: str, unit: Unit, *, at: datetime | None = None) -> str:

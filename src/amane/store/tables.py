@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -584,6 +585,224 @@ class CrimeAlert(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# --------------------------------------------------------------------------- trace scans
+# Trace extraction runs on digital evidence and the selectors they found (``services/traces.py``).
+
+
+class TraceScan(Base):
+    """One trace-extraction run over a digital item's content (a path on the lab's server). Queued
+    scans are run by ``amane forensics worker``; one that was running when the worker stopped is
+    queued again at the worker's next start, so a restart loses no requested scan."""
+
+    __tablename__ = "trace_scans"
+    __table_args__ = (Index("ix_trace_scans_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    out_dir: Mapped[str | None] = mapped_column(String(1000))
+    #: queued, running, done, failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    bytes_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JsonData)
+    engine: Mapped[str] = mapped_column(String(16), default="")
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(String(2000), default="")
+    #: ``traces`` (byte-level selector extraction) or ``files`` (file-system listing, hashing and
+    #: hash-set matching with The Sleuth Kit).
+    kind: Mapped[str] = mapped_column(String(16), default="traces")
+    #: For ``files`` scans: the files found in known-bad hash sets (path, inode, digests, set).
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JsonData, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TraceSelector(Base):
+    """A distinct selector found by a scan, with how often and where it was first seen."""
+
+    __tablename__ = "trace_selectors"
+    __table_args__ = (Index("ix_trace_selectors_lookup", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("trace_scans.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(300))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_location: Mapped[str] = mapped_column(String(500), default="")
+
+
+class KnownHashSet(Base):
+    """A reference list of file hashes: known-good (NSRL-style, files to skip) or known-bad (files
+    that raise an alert when found on an item)."""
+
+    __tablename__ = "known_hash_sets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    counts: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class KnownHash(Base):
+    """One digest of a hash set (raw bytes: 16 for MD5, 20 for SHA-1, 32 for SHA-256)."""
+
+    __tablename__ = "known_hashes"
+    __table_args__ = (Index("ix_known_hashes_digest", "algorithm", "digest"),)
+
+    set_id: Mapped[int] = mapped_column(ForeignKey("known_hash_sets.id", ondelete="CASCADE"), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(8), primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
+# --------------------------------------------------------------------------- cyber watch
+# Collected web, dark-web and messaging content (``services/watch.py``, ``docs/watch.md``).
+
+
+class WatchSource(Base):
+    """A named collection (a Telegram channel export, a crawler's output folder, a feed). Its unit
+    is responsible for the items: they are in that unit's scope and its analysts get the alerts."""
+
+    __tablename__ = "watch_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="folder")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    #: Feed address for ``kind == "rss"`` (fetched only from configured addresses).
+    url: Mapped[str | None] = mapped_column(String(500))
+    classification: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class WatchItem(Base):
+    """One collected post, page or message after the processing pipeline. ``duplicate_of`` /
+    ``near_duplicate_of`` point at the first item with the same (or nearly the same) text."""
+
+    __tablename__ = "watch_items"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_watch_items_source_external"),
+        Index("ix_watch_items_unit_collected", "unit_id", "collected_at"),
+        Index("ix_watch_items_category", "top_category", "collected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("watch_sources.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    external_id: Mapped[str] = mapped_column(String(300))
+    location: Mapped[str] = mapped_column(String(500), default="")
+    media_type: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    author: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("watch_items.id"))
+    near_duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("watch_items.id"))
+    language: Mapped[str] = mapped_column(String(16), default="unknown")
+    script: Mapped[str] = mapped_column(String(16), default="none")
+    #: Every category's score, and the best one (``None`` below the threshold: "no category").
+    scores: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    top_category: Mapped[str | None] = mapped_column(String(32))
+    top_score: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Evidence spans per category and watchlist hits: ``{"evidence": {cat: [[s, e, term]]}, "hits": [...]}``.
+    marks: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    classification: Mapped[int] = mapped_column(Integer, default=1)
+    #: Analyst's reading: new, relevant, not_relevant, escalated.
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    #: Categories confirmed by an analyst (the classifier's training feedback); ``None``: not reviewed.
+    labels: Mapped[list[str] | None] = mapped_column(JsonData)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class WatchSelector(Base):
+    """A selector (phone, e-mail, wallet, IBAN, card, URL...) found in an item, normalised."""
+
+    __tablename__ = "watch_selectors"
+    __table_args__ = (Index("ix_watch_selectors_lookup", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("watch_items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(300))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+
+
+class WatchTerm(Base):
+    """A watchlist entry: keyword, phrase, regular expression or person name, written once and
+    matched across scripts and spellings. A unit's terms apply to its sources and those below."""
+
+    __tablename__ = "watch_terms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    pattern: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str | None] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class WatchAlert(Base):
+    """An item that met an alert rule (category score, watchlist hit, known selector), for the
+    triage queue of the source's unit; the analyst's verdict is kept with it."""
+
+    __tablename__ = "watch_alerts"
+    __table_args__ = (Index("ix_watch_alerts_unit_status", "unit_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("watch_items.id"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    #: ``[{"rule": "category", "category": "drugs", "score": 0.93}, {"rule": "watchlist", "term": 3}, ...]``
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JsonData)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    classification: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    triaged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class WatchIndicator(Base):
+    """An indicator received from a partner (a STIX bundle), kept once per STIX id and value: re-importing
+    the same bundle changes nothing. Its selector counts as known when seen in collected content."""
+
+    __tablename__ = "watch_indicators"
+    __table_args__ = (
+        Index("ix_watch_indicators_lookup", "kind", "value"),
+        UniqueConstraint("stix_id", "kind", "value", name="uq_watch_indicators_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: One STIX indicator may carry several values (an OR pattern): one row per value.
+    stix_id: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(300))
+    tlp: Mapped[str | None] = mapped_column(String(16))
+    labels: Mapped[list[str]] = mapped_column(JsonData)
+    description: Mapped[str] = mapped_column(Text, default="")
+    source_name: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 # --------------------------------------------------------------------------- evidence
 # The evidence register and its chain of custody (``services/evidence.py``, ``docs/evidence.md``).
 
@@ -647,3 +866,53 @@ class CustodyEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonData)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- lab requests --
+# An investigator asks a laboratory unit for an examination of evidence items; the lab accepts
+# and assigns a technician, who records the results and attaches the report.
+
+
+class LabRequest(Base):
+    """A request for a laboratory examination. ``classification`` is the highest of its items'
+    (and case's), so that the request never shows more than its material. Timestamps of each step
+    give the turnaround (``completed_at - submitted_at``)."""
+
+    __tablename__ = "lab_requests"
+    __table_args__ = (
+        Index("ix_lab_requests_lab_state", "lab_unit_id", "state"),
+        Index("ix_lab_requests_requester_unit", "requester_unit_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    lab_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    requester_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    exam_type: Mapped[str] = mapped_column(String(24))
+    questions: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(16), default="routine")
+    classification: Mapped[int] = mapped_column(Integer, default=0)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="submitted")
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: Why it was rejected or cancelled.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    results: Mapped[str] = mapped_column(Text, default="")
+    report_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LabRequestItem(Base):
+    """An evidence item to examine under a lab request."""
+
+    __tablename__ = "lab_request_items"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("lab_requests.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), primary_key=True, index=True)

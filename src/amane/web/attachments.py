@@ -17,7 +17,7 @@ from amane.services.errors import NotFound, ValidationFailed
 from amane.web.routes import Form, Who, error_message, page_lang, redirect
 
 router = APIRouter(include_in_schema=False)
-KINDS = {"complaints": "complaint", "reports": "report", "cases": "case"}
+KINDS = {"complaints": "complaint", "reports": "report", "cases": "case", "evidence": "evidence"}
 
 
 @router.post("/{kind}/{oid}/attachments")

@@ -916,13 +916,17 @@ def install(app: FastAPI) -> None:
         )
 
     from amane.web.attachments import router as attachments_router
+    from amane.web.labs import router as labs_router
     from amane.web.monitoring import router as monitoring_router
     from amane.web.procedures import router as procedures_router
     from amane.web.review import router as review_router
+    from amane.web.watch import router as watch_router
 
     app.include_router(router)
     app.include_router(review_router)
     app.include_router(attachments_router)
     app.include_router(procedures_router)
     app.include_router(monitoring_router)
+    app.include_router(watch_router)
+    app.include_router(labs_router)
     _install_error_pages(app)

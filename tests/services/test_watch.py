@@ -1,0 +1,182 @@
+"""Cyber watch service on SQLite and PostgreSQL: ingest (counts, duplicates, idempotent re-ingest,
+skipped input), alert rules (category, watchlist, known selector), record hits within need-to-know,
+triage with feedback, STIX export/import round trip, and audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from amane.services.context import Actor
+from amane.services.errors import Conflict, NotFound, ValidationFailed
+from amane.store.tables import AuditRecord, Notification, WatchAlert, WatchItem, WatchSelector
+
+pytest.importorskip("amane.watch.pipeline")
+from amane.watch.sources import RawDoc, Skip  # noqa: E402
+
+DRUGS = ("Chira mzyana men ketama, 100g b 3000dh, livraison f casa. Whatsapp +212 661-234567, "
+         "hachich zero zero, kif, cannabis, resine premium, chi bghit contacti")
+NEWS = "Le conseil municipal de Rabat a voté le budget de l'année prochaine pour les écoles et les routes."
+PHONE_E164 = "+212661234567"
+
+
+def _doc(ext: str, text: str, **kw: Any) -> RawDoc:
+    return RawDoc(source="chan", external_id=ext, text=text, media_type="telegram", location=f"result.json#{ext}",
+                  published=datetime(2026, 11, 20, 10, tzinfo=UTC), **kw)
+
+
+def _person_with_phone(world: Any, unit: str) -> str:
+    v = world.svc.entities.create(Actor.system(), "Person", {"given_name": "Karim", "family_name": "Zeroual",
+                                                             "phone": "0661234567"},
+                                  owner_unit=unit, classification="unclassified")
+    return str(v.id)
+
+
+def test_ingest_counts_duplicates_alerts_and_reingest(world: Any) -> None:
+    svc = world.svc
+    analyst = world.actor("REGA", "analyst")
+    person = _person_with_phone(world, "STA")
+    docs = [_doc("1", DRUGS), _doc("2", NEWS), _doc("3", DRUGS),  # 3: same text as 1
+            _doc("4", "   "), Skip("bad.json", "json.malformed", "Expecting value: line 1")]
+    report = svc.watch.ingest(analyst, docs, source="chan", kind="telegram")
+    assert (report.ingested, report.duplicates, report.already) == (2, 1, 0)
+    assert {s["reason"] for s in report.skipped} == {"empty", "json.malformed"}
+    assert report.alerts == 1
+    again = svc.watch.ingest(analyst, [_doc("1", DRUGS), _doc("2", NEWS), _doc("5", NEWS + " Fin.")],
+                             source="chan")
+    assert again.already == 2 and again.ingested + again.near_duplicates + again.duplicates >= 1
+    with svc.db.read() as s:
+        items = s.scalars(select(WatchItem).order_by(WatchItem.id)).all()
+        first, news, dup = items[0], items[1], items[2]
+        assert dup.duplicate_of == first.id
+        assert first.top_category == "drugs" and news.top_category is None
+        phones = s.scalars(select(WatchSelector.value).where(WatchSelector.item_id == first.id,
+                                                             WatchSelector.kind == "phone")).all()
+        assert PHONE_E164 in phones
+        alert = s.scalar(select(WatchAlert).where(WatchAlert.item_id == first.id))
+        assert alert is not None
+        rules = {r["rule"] for r in alert.reasons}
+        assert {"category", "known_selector"} <= rules
+        assert s.scalar(select(func.count()).select_from(WatchAlert).where(WatchAlert.item_id == dup.id)) == 0
+        # the unit's triage analysts got one message for the ingest
+        n = s.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "watch.alerts"))
+        assert n and n >= 1
+    # the item page shows the record holding the phone, within need-to-know
+    data = svc.watch.item(analyst, first.id)
+    assert any(h["record"]["id"] == person and h["value"] == PHONE_E164 for h in data["record_hits"])
+    assert data["marks"]["evidence"]["drugs"], "evidence spans for the category"
+    for start, end, term in data["marks"]["evidence"]["drugs"]:
+        assert DRUGS[start:end] == term
+    # another region's analyst: the item does not exist for them
+    with pytest.raises(NotFound):
+        svc.watch.item(world.actor("REGB", "analyst"), first.id)
+    # a user without the watch capability neither
+    with pytest.raises(Exception):  # noqa: B017 - Forbidden
+        svc.watch.item(world.actor("REGA", "officer"), first.id)
+    with svc.db.read() as s:
+        actions = set(s.scalars(select(AuditRecord.action).where(AuditRecord.object_type.in_(
+            ["WatchItem", "WatchSource"]))))
+    assert {"watch.ingest", "read"} <= actions
+
+
+def test_record_hits_hide_records_outside_need_to_know(world: Any) -> None:
+    svc = world.svc
+    _person_with_phone(world, "STB")  # region B's record: region A's analyst must not learn of it
+    analyst = world.actor("REGA", "analyst")
+    svc.watch.ingest(analyst, [_doc("1", DRUGS)], source="chan-a")
+    with svc.db.read() as s:
+        iid = s.scalar(select(WatchItem.id))
+        alert = s.scalar(select(WatchAlert).where(WatchAlert.item_id == iid))
+        assert alert is not None and "known_selector" not in {r["rule"] for r in alert.reasons}
+    assert svc.watch.item(analyst, iid)["record_hits"] == []
+    national = world.actor("HQ", "analyst")
+    hits = svc.watch.item(national, iid)["record_hits"]
+    assert [h["record"]["unit"] for h in hits] == ["STB"]
+
+
+def test_watchlist_terms_apply_down_the_tree_and_bad_terms_are_refused(world: Any) -> None:
+    svc = world.svc
+    chief = world.actor("REGA", "unit_chief")
+    term = svc.watch.add_term(chief, "phrase", "harraga boat", category="migrant_smuggling", unit="REGA")
+    with pytest.raises(ValidationFailed) as bad:
+        svc.watch.add_term(chief, "regex", "([a-z", unit="REGA")
+    assert bad.value.errors[0].field == "pattern"
+    with pytest.raises(ValidationFailed) as bad:
+        svc.watch.add_term(chief, "sound", "x", unit="REGA")
+    assert bad.value.errors[0].field == "kind"
+    report = svc.watch.ingest(chief, [_doc("1", "Rendez-vous demain pour le Harraga  Boat, places limitées")],
+                              source="sta-chan", unit="STA")  # a station's source gets its region's terms
+    assert report.alerts == 1
+    with svc.db.read() as s:
+        alert = s.scalar(select(WatchAlert))
+        assert {"rule": "watchlist", "term": str(term["id"])} in alert.reasons
+    # region B's sources do not get region A's terms
+    report_b = svc.watch.ingest(world.actor("REGB", "unit_chief"), [_doc("1", "harraga boat ce soir")],
+                                source="b-chan")
+    with svc.db.read() as s:
+        reasons = [a.reasons for a in s.scalars(select(WatchAlert).where(WatchAlert.unit_id != alert.unit_id))]
+    assert all(r.get("rule") != "watchlist" for rs in reasons for r in rs)
+    assert report_b.ingested == 1
+
+
+def test_triage_feedback_and_transitions(world: Any) -> None:
+    svc = world.svc
+    analyst = world.actor("REGA", "analyst")
+    svc.watch.ingest(analyst, [_doc("1", DRUGS)], source="chan")
+    rows, total = svc.watch.alerts(analyst)
+    assert total == 1
+    aid = rows[0]["id"]
+    with pytest.raises(ValidationFailed) as bad:
+        svc.watch.triage(analyst, aid, "maybe", labels=["cooking"])
+    assert {e.field for e in bad.value.errors} == {"verdict", "labels"}
+    done = svc.watch.triage(analyst, aid, "relevant", labels=["drugs"], note="vendeur connu")
+    assert done["status"] == "relevant" and done["triaged_by"] == analyst.username
+    with pytest.raises(Conflict) as illegal:
+        svc.watch.triage(analyst, aid, "relevant")
+    assert set(illegal.value.extra["allowed"]) == {"escalated", "not_relevant"}
+    assert svc.watch.feedback(analyst) == [(DRUGS, frozenset({"drugs"}))]
+    with pytest.raises(NotFound):
+        svc.watch.triage(world.actor("REGB", "analyst"), aid, "not_relevant")
+
+
+def test_stix_export_import_round_trip(world: Any) -> None:
+    svc = world.svc
+    analyst = world.actor("REGA", "analyst")
+    svc.watch.ingest(analyst, [_doc("1", DRUGS + " mail: dealer.casa@example.org")], source="chan")
+    rows, _ = svc.watch.alerts(analyst)
+    svc.watch.triage(analyst, rows[0]["id"], "relevant", labels=["drugs"])
+    bundle = svc.watch.export(analyst, tlp="amber", fmt="stix")
+    assert bundle["type"] == "bundle"
+    text = json.dumps(bundle)
+    assert "dealer.casa@example.org" in text
+    misp = svc.watch.export(analyst, tlp="green", fmt="misp")
+    assert "Event" in misp
+    with pytest.raises(ValidationFailed) as bad:
+        svc.watch.export(analyst, tlp="purple")
+    assert bad.value.errors[0].field == "tlp"
+    first = svc.watch.import_stix(analyst, text, source_name="partner")
+    assert first["added"] >= 1
+    second = svc.watch.import_stix(analyst, text, source_name="partner")
+    assert second["added"] == 0 and second["already"] == first["added"]
+    with pytest.raises(ValidationFailed) as bad:
+        svc.watch.import_stix(analyst, b"{not json", source_name="partner")
+    assert bad.value.errors[0].field == "bundle"
+    # a partner's indicator makes the selector "known" for later content
+    svc.watch.ingest(analyst, [_doc("9", "contact: dealer.casa@example.org pour la suite")], source="chan2")
+    with svc.db.read() as s:
+        reasons = [r for a in s.scalars(select(WatchAlert)) for r in a.reasons]
+    assert {"rule": "known_selector", "kind": "email", "value": "dealer.casa@example.org"} in reasons
+
+
+def test_dashboard_counts(world: Any) -> None:
+    svc = world.svc
+    analyst = world.actor("REGA", "analyst")
+    svc.watch.ingest(analyst, [_doc("1", DRUGS), _doc("2", NEWS)], source="chan")
+    d = svc.watch.dashboard(analyst, days=30, today=date(2026, 11, 29))  # posts are dated 2026-11-20
+    assert d["total"] == 2 and sum(d["by_category"]["drugs"]) == 1 and sum(d["by_source"]["chan"]) == 2
+    assert d["open_alerts"] == 1
+    assert svc.watch.dashboard(world.actor("REGB", "analyst"), days=30, today=date(2026, 11, 29))["total"] == 0
