@@ -408,14 +408,25 @@ def _iin_ok(d: str) -> bool:
     return False
 
 
-def validate_card(raw: bytes) -> str | None:
-    """13-19 digits (separators removed) with a plausible IIN prefix, a Luhn check and not a single repeated digit."""
-    digits = raw.decode("ascii").replace(" ", "").replace("-", "")
+def _card_digits(digits: str) -> str | None:
     if not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
         return None
     if not _iin_ok(digits) or not luhn_ok(digits):
         return None
     return digits
+
+
+def validate_card(raw: bytes) -> str | None:
+    """13-19 digits (separators removed) with a plausible IIN prefix, a Luhn check and not a single repeated digit.
+
+    A grouped 4-4-4-4 number followed by a separator and three more digits (the start of the next number,
+    as in ``4111 1111 1111 1111 215.237.91.213``) is read as 19 digits first; when those fail, the 16
+    digits of the four groups are checked on their own."""
+    text = raw.decode("ascii")
+    found = _card_digits(text.replace(" ", "").replace("-", ""))
+    if found is None and len(text) == 23 and text[19] in " -":
+        found = _card_digits(text[:19].replace(" ", "").replace("-", ""))
+    return found
 
 
 # --------------------------------------------------------------------------------------------
