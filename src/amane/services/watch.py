@@ -118,19 +118,18 @@ def _item_summary(it: WatchItem, source: str, unit: str) -> dict[str, Any]:
             "snippet": it.text[:280]}
 
 
-#: Floors of an alert's score by rule, so that the queue ranks a selector the records hold above a
-#: watchlist hit, and both above a category score alone; within a rule, the category score orders.
-RULE_FLOOR = {"known_selector": 0.9, "watchlist": 0.8, "category": 0.0}
+#: Bands of an alert's score by its strongest rule, so that the triage queue shows first what the
+#: records already know (a known selector), then watchlist hits, then category scores alone; within
+#: a band the best category score orders.
+RULE_BANDS = {"known_selector": (0.9, 1.0), "watchlist": (0.8, 0.9), "category": (0.0, 0.8)}
 
 
 def alert_score(reasons: Sequence[dict[str, Any]]) -> float:
-    """0..1 for the triage queue: the best category score, raised to the floor of the strongest
-    other rule and nudged up by the number of distinct rules met (a tie-breaker)."""
+    """0..1 for the triage queue: the band of the strongest rule met, and within it the best
+    category score of the post."""
     best = max((float(r.get("score", 0.0)) for r in reasons if r["rule"] == "category"), default=0.0)
-    floor = max(RULE_FLOOR.get(r["rule"], 0.0) for r in reasons)
-    rules = len({r["rule"] for r in reasons})
-    base = max(best, floor) if floor == 0.0 else floor + (1.0 - floor) * best * 0.9
-    return round(min(1.0, base + 0.001 * (rules - 1)), 4)
+    low, high = max((RULE_BANDS.get(r["rule"], (0.0, 0.8)) for r in reasons), key=lambda b: b[0])
+    return round(low + (high - low) * best, 4)
 
 
 def classification_payload(text: str, threshold: float = 0.5) -> dict[str, Any]:
