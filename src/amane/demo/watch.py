@@ -7,6 +7,7 @@ show), and a small watchlist. Every text is synthetic; the demo banner says so."
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -52,9 +53,11 @@ def seed_watch(svc: Services, *, end: datetime | None = None) -> dict[str, int]:
         svc.watch.add_term(system, kind, pattern, category=category, label=label, unit=UNIT)
     end = end or datetime.now(UTC)
     posts = _posts()
+    random.Random(2026).shuffle(posts)  # the file is ordered by language; a channel is not
+    step = timedelta(days=28) / max(1, len(posts))  # all within the dashboard's default 30 days
     docs = []
     for i, p in enumerate(posts):
-        at = end - timedelta(minutes=(len(posts) - i) * 57)
+        at = end - (len(posts) - i) * step
         docs.append(RawDoc(source=SOURCE, external_id=f"demo-{p['id']}", text=p["text"], media_type="telegram",
                            location=f"result.json#message {i + 1}", author=f"user{(i * 7919) % 400:03d}",
                            published=at))
