@@ -180,3 +180,60 @@ def test_dashboard_counts(world: Any) -> None:
     assert d["total"] == 2 and sum(d["by_category"]["drugs"]) == 1 and sum(d["by_source"]["chan"]) == 2
     assert d["open_alerts"] == 1
     assert svc.watch.dashboard(world.actor("REGB", "analyst"), days=30, today=date(2026, 11, 29))["total"] == 0
+
+
+def test_access_matrix_for_watch_items_and_alerts(world: Any) -> None:
+    """Every user of the test world (3 units x 7 roles x 3 clearances) against items of sources in
+    a national unit, region A's station and region B at three classifications: lists, item pages,
+    alert lists and dashboard counts follow the rule (watch.read, clearance, unit scope), and an
+    item outside it answers like a missing one."""
+    from sqlalchemy import update
+
+    from amane.services.errors import Forbidden
+
+    svc = world.svc
+    system = Actor.system()
+    levels = {"unclassified": 0, "restricted": 1, "secret": 3}
+    owners = {"NATCYBER": "/", "STA": "REGA", "REGB": "REGB"}
+    items: dict[int, tuple[str, int]] = {}
+    for unit in owners:
+        for name, level in levels.items():
+            svc.watch.ingest(system, [_doc(f"{unit}-{name}", f"{DRUGS} ({unit} {name})")], source=f"src-{unit}-{name}",
+                             unit=unit)
+            with svc.db.write() as s:
+                iid = s.scalar(select(func.max(WatchItem.id)))
+                s.execute(update(WatchItem).where(WatchItem.id == iid).values(classification=level))
+                s.execute(update(WatchAlert).where(WatchAlert.item_id == iid).values(classification=level))
+            items[int(iid)] = (unit, level)
+
+    def may_see(unit: str, role: str, clearance: str, owner: str, level: int) -> bool:
+        from amane.services.roles import capabilities_of
+
+        if "watch.read" not in capabilities_of([role]) or levels[clearance] < level:
+            return False
+        if unit == "HQ":
+            return True  # national unit
+        return owners[owner] == unit  # a region sees its own subtree only
+
+    attempts = 0
+    for (unit, role, clearance) in list(world.actors):
+        actor = world.actor(unit, role, clearance)
+        expected = {iid for iid, (owner, level) in items.items() if may_see(unit, role, clearance, owner, level)}
+        if not actor.can("watch.read"):
+            with pytest.raises(Forbidden):
+                svc.watch.items(actor)
+            attempts += 1
+            continue
+        listed, total = svc.watch.items(actor, per_page=500)
+        assert {r["id"] for r in listed} == expected and total == len(expected), (unit, role, clearance)
+        alerts, _ = svc.watch.alerts(actor, per_page=500)
+        assert {a["item_id"] for a in alerts} == expected, (unit, role, clearance)
+        assert svc.watch.dashboard(actor, days=30, today=date(2026, 11, 29))["total"] == len(expected)
+        for iid in items:
+            attempts += 1
+            if iid in expected:
+                assert svc.watch.item(actor, iid)["id"] == iid
+            else:
+                with pytest.raises(NotFound):
+                    svc.watch.item(actor, iid)
+    assert attempts >= 9 * 6 * 3
