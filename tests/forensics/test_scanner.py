@@ -261,3 +261,16 @@ def test_rejected_candidate_does_not_hide_the_next_feature(tmp_path: Path, engin
         ("4907326834667482", "utf-8"),
         ("4907326834667482", "utf-16le"),
     ]
+
+
+def test_phone_inside_an_iban_is_not_reported(tmp_path: Path, engine: str) -> None:
+    """The tail of an IBAN reads as an international phone number; it is a part of the account
+    (a false hit found by bench/forensics_scan.py), in UTF-8 and in UTF-16LE. A phone next to it stays."""
+    iban = b"GB30 IBOM 0058 2399 7421 19"  # "0058 2399 7421 19" alone is a valid Venezuelan number
+    data = b"pay to " + iban + b" or call 0612345678 now "
+    path = write(tmp_path, data + data.decode().encode("utf-16le"))
+    feats = scan(path, options=Options(engine=engine)).features
+    ibans = {(f.value, f.encoding) for f in feats if f.kind == "iban"}
+    assert ibans == {("GB30IBOM00582399742119", "utf-8"), ("GB30IBOM00582399742119", "utf-16le")}
+    assert {(f.value, f.encoding) for f in feats if f.kind == "phone"} == {("+212612345678", "utf-8"),
+                                                                          ("+212612345678", "utf-16le")}
