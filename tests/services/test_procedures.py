@@ -202,6 +202,43 @@ def test_reference_numbers_are_gap_free_under_concurrency(world: Any) -> None:
     assert numbers == list(range(1, 201))
 
 
+def _open_cases_in_another_process(url: str, data_dir: str, username: str, incident: str, lead: str,
+                                   n: int) -> list[str]:
+    """Runs in a separate process: its own engine and connection pool, as a second server worker."""
+    from amane.services.auth import actor_for
+    from amane.services.container import Services
+    from amane.settings import Settings
+    from amane.store.tables import User
+
+    svc = Services.create(Settings(database_url=url, data_dir=data_dir, _env_file=None))  # type: ignore[call-arg]
+    try:
+        with svc.db.read() as s:
+            user = s.query(User).filter(User.username == username).one()
+            actor = actor_for(user, user.unit)
+        return [svc.cases.open(actor, title="c", incidents=[incident], lead=lead).reference for _ in range(n)]
+    finally:
+        svc.close()
+
+
+def test_reference_numbers_are_gap_free_across_processes(world: Any, db_url: str, tmp_path: Any) -> None:
+    """Four processes (like four server workers) open cases of one unit at the same time: the
+    numbers are 1..N, no gap, no duplicate, on SQLite (one writer at a time) and PostgreSQL (row lock)."""
+    import multiprocessing
+
+    svc = world.svc
+    chief = world.actor("REGA", "unit_chief")
+    inc = svc.entities.create(chief, "Incident", {"offence_category": "theft", "occurred_from": "2026-10-01T10:00",
+                                                  "title": "x"}).id
+    lead = world.username("REGA", "investigator")
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        parts = pool.starmap(_open_cases_in_another_process,
+                             [(db_url, str(tmp_path / "data"), chief.username, inc, lead, 15)] * 4)
+    refs = [r for part in parts for r in part]
+    numbers = sorted(int(r.rsplit("-", 1)[1]) for r in refs)
+    assert numbers == list(range(1, 61))
+
+
 def test_subscription_notices(world: Any) -> None:
     svc = world.svc
     owner = world.actor("REGA", "investigator")
