@@ -237,3 +237,48 @@ def test_access_matrix_for_watch_items_and_alerts(world: Any) -> None:
                 with pytest.raises(NotFound):
                     svc.watch.item(actor, iid)
     assert attempts >= 9 * 6 * 3
+
+
+def test_configured_feeds_are_fetched_and_a_silent_one_is_reported(world: Any) -> None:
+    """Feeds are fetched only from configured addresses, on a local HTTP server; re-fetching adds
+    nothing; a feed that never answers is reported as skipped and the others are ingested."""
+    import http.server
+    import threading
+    from pathlib import Path
+
+    feed = (Path(__file__).parents[1] / "watch" / "samples" / "drop" / "feed.rss").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.end_headers()
+            self.wfile.write(feed)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    silent = __import__("socket").socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        chief = world.actor("REGA", "unit_chief")
+        url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+        svc = world.svc
+        with pytest.raises(ValidationFailed) as bad:
+            svc.watch.add_feed(chief, "bad", "file:///etc/passwd", unit="REGA")
+        assert bad.value.errors[0].field == "url"
+        svc.watch.add_feed(chief, "news-feed", url, unit="REGA")
+        svc.watch.add_feed(chief, "silent-feed", f"http://127.0.0.1:{silent.getsockname()[1]}/rss", unit="REGA")
+        first = svc.watch.fetch_feeds(chief, timeout=0.5)
+        assert first["news-feed"]["ingested"] == 2  # the sample's third entry has no text: skipped, with why
+        assert [s["reason"] for s in first["news-feed"]["skipped"]] == ["empty"]
+        assert [s["reason"] for s in first["silent-feed"]["skipped"]] == ["feed.timeout"]
+        again = svc.watch.fetch_feeds(chief, timeout=0.5)
+        assert again["news-feed"]["ingested"] == 0 and again["news-feed"]["already"] == first["news-feed"]["ingested"]
+        assert svc.watch.fetch_feeds(world.actor("REGB", "unit_chief"), timeout=0.5) == {}
+    finally:
+        server.shutdown()
+        silent.close()

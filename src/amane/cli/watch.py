@@ -19,6 +19,51 @@ watch_app = typer.Typer(help="Cyber and open-source watch: collected web, dark-w
 app.add_typer(watch_app, name="watch")
 terms_app = typer.Typer(help="Watchlist terms (keywords, phrases, regular expressions, names).", no_args_is_help=True)
 watch_app.add_typer(terms_app, name="terms")
+feeds_app = typer.Typer(help="RSS/Atom feeds: configured addresses, fetched on a schedule (cron).",
+                        no_args_is_help=True)
+watch_app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("add")
+def feeds_add(
+    name: str,
+    url: str,
+    unit: Annotated[str, typer.Option(help="Unit responsible for the feed's items")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Configure a feed (only configured addresses are ever fetched)."""
+    svc = _services()
+    try:
+        data = svc.watch.add_feed(_actor(), name, url, unit=unit)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        _print(data)
+    else:
+        out.print(f"feed {data['name']}: {data['url']}")
+
+
+@feeds_app.command("fetch")
+def feeds_fetch(
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per feed")] = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch every configured feed and ingest its new entries (run it from cron)."""
+    svc = _services()
+    try:
+        data = svc.watch.fetch_feeds(_actor(), timeout=timeout)
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        _print(data)
+        return
+    for name, rep in data.items():
+        out.print(f"{name}: {rep['ingested']} new, {rep['already']} already, {rep['alerts']} alerts"
+                  + (f", {len(rep['skipped'])} skipped ({rep['skipped'][0]['reason']})" if rep["skipped"] else ""))
 
 
 def _actor() -> Actor:

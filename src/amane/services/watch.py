@@ -230,6 +230,43 @@ class WatchService:
                    for src, code, n in rows if actor.national or _in_scope(actor, s.get(Unit, src.unit_id))]
         return out
 
+    # -- feeds -----------------------------------------------------------------------------------
+
+    def add_feed(self, actor: Actor, name: str, url: str, *, unit: str | None = None) -> dict[str, Any]:
+        """Configure an RSS/Atom feed: only configured addresses are ever fetched."""
+        actor.require("watch.manage")
+        url = (url or "").strip()
+        if not url.lower().startswith(("http://", "https://")) or len(url) > 500 or " " in url:
+            raise ValidationFailed([FieldError("url", "url.format", "an http(s) address of at most 500 characters")])
+        with self.db.write() as s:
+            src = self.source(s, actor, name, kind="rss", unit=unit)
+            if src.kind != "rss":
+                raise ValidationFailed([FieldError("source", "source.kind",
+                                                   f"the source '{name}' is a {src.kind} source, not a feed")])
+            src.url = url
+            out = {"id": src.id, "name": src.name, "url": url}
+        self.writer.record(actor, AuditEvent("watch.feed.add", "WatchSource", str(out["id"]), details={"url": url}))
+        return out
+
+    def fetch_feeds(self, actor: Actor, *, timeout: float = 10.0) -> dict[str, dict[str, Any]]:
+        """Fetch every configured feed in the actor's scope and ingest its entries (for cron: ``amane
+        watch feeds fetch``). A feed that times out or fails is reported, the others go on."""
+        from amane.watch.sources import read_feed
+
+        actor.require("watch.ingest")
+        with self.db.read() as s:
+            feeds = [(src.name, src.url, s.get(Unit, src.unit_id)) for src in s.scalars(
+                select(WatchSource).where(WatchSource.kind == "rss", WatchSource.url.is_not(None))
+                .order_by(WatchSource.name))]
+        allowed = {url for _n, url, _u in feeds if url}
+        out: dict[str, dict[str, Any]] = {}
+        for name, url, unit in feeds:
+            if url is None or not _in_scope(actor, unit):
+                continue
+            out[name] = self.ingest(actor, read_feed(url, name, allowed=allowed, timeout=timeout), source=name,
+                                    kind="rss").as_dict()
+        return out
+
     # -- ingest ----------------------------------------------------------------------------------
 
     def _terms(self, s: Session, unit: Unit) -> list[Any]:
