@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from amane.cli.main import JsonOpt, _fail, _field_error, _services, app, err, out
+from amane.cli.main import JsonOpt, _call, _fail, _field_error, _services, app, err, out
 from amane.model.errors import AmaneError, ValidationFailed
 
 evidence_app = typer.Typer(help="The evidence register: intake with hashes, verification, custody sheet.",
@@ -104,13 +104,7 @@ def evidence_verify(
 @evidence_app.command("chain")
 def evidence_chain(item: int, as_user: AsUser, as_json: JsonOpt = False) -> None:
     """Recompute the item's hash-chained custody log; exit 1 when it was altered."""
-    svc = _services()
-    try:
-        report = svc.evidence.verify_chain(_acting(svc, as_user), item)
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    report = _call(lambda svc: svc.evidence.verify_chain(_acting(svc, as_user), item))
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     else:

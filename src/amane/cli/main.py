@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -48,6 +49,7 @@ app.add_typer(forensics_app, name="forensics")
 err = Console(stderr=True)
 out = Console()
 
+T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -55,6 +57,19 @@ def _services() -> Any:
     from amane.services.container import Services
 
     return Services.create()
+
+
+def _call(fn: Callable[[Any], T]) -> T:
+    """Run ``fn(services)`` and close the services; bad input or a refusal ends the command with exit
+    code 2 and the message naming the field and the rule."""
+    svc = _services()
+    try:
+        return fn(svc)
+    except AmaneError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
+    finally:
+        svc.close()
 
 
 def _fail(exc: Exception) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from amane.cli.main import JsonOpt, _fail, _progress, _services, err, forensics_app, out
+from amane.cli.main import JsonOpt, _call, _fail, _progress, _services, err, forensics_app, out
 from amane.model.errors import AmaneError
 from amane.services.context import Actor
 
@@ -25,14 +25,8 @@ def forensics_queue(
     as_json: JsonOpt = False,
 ) -> None:
     """Queue a scan of an item's content for the worker: selectors in the bytes, or (--files) its files."""
-    svc = _services()
-    try:
-        data = svc.traces.queue(Actor.system(source="cli"), item, path, out_dir=out_dir,
-                                kind="files" if files else "traces")
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    data = _call(lambda svc: svc.traces.queue(Actor.system(source="cli"), item, path, out_dir=out_dir,
+                                               kind="files" if files else "traces"))
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
     else:
@@ -76,13 +70,7 @@ def forensics_hits(
     as_json: JsonOpt = False,
 ) -> None:
     """Records that hold a phone, e-mail, account or wallet found on an item."""
-    svc = _services()
-    try:
-        hits = svc.traces.hits(Actor.system(source="cli"), item)
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    hits = _call(lambda svc: svc.traces.hits(Actor.system(source="cli"), item))
     if as_json:
         print(json.dumps(hits, ensure_ascii=False, indent=1))
         return
@@ -122,11 +110,7 @@ def hashset_import(
 @forensics_app.command("hashsets")
 def hashset_list(as_json: JsonOpt = False) -> None:
     """The known-good and known-bad hash sets."""
-    svc = _services()
-    try:
-        rows = svc.hashsets.sets(Actor.system(source="cli"))
-    finally:
-        svc.close()
+    rows = _call(lambda svc: svc.hashsets.sets(Actor.system(source="cli")))
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return

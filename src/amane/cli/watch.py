@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from amane.cli.main import JsonOpt, _fail, _field_error, _progress, _services, app, err, out
+from amane.cli.main import JsonOpt, _call, _fail, _field_error, _progress, _services, app, err, out
 from amane.model.errors import AmaneError, ValidationFailed
 from amane.services.context import Actor
 
@@ -32,13 +32,7 @@ def feeds_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Configure a feed (only configured addresses are ever fetched)."""
-    svc = _services()
-    try:
-        data = svc.watch.add_feed(_actor(), name, url, unit=unit)
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    data = _call(lambda svc: svc.watch.add_feed(_actor(), name, url, unit=unit))
     if as_json:
         _print(data)
     else:
@@ -51,13 +45,7 @@ def feeds_fetch(
     as_json: JsonOpt = False,
 ) -> None:
     """Fetch every configured feed and ingest its new entries (run it from cron)."""
-    svc = _services()
-    try:
-        data = svc.watch.fetch_feeds(_actor(), timeout=timeout)
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    data = _call(lambda svc: svc.watch.fetch_feeds(_actor(), timeout=timeout))
     if as_json:
         _print(data)
         return
@@ -145,13 +133,8 @@ def watch_alerts(
     as_json: JsonOpt = False,
 ) -> None:
     """The alert triage queue, best score first."""
-    svc = _services()
-    try:
-        rows, total = svc.watch.alerts(_actor(), status=None if status == "all" else status, per_page=limit)
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    rows, total = _call(lambda svc: svc.watch.alerts(_actor(), status=None if status == "all" else status,
+                                                      per_page=limit))
     if as_json:
         _print({"total": total, "alerts": rows})
         return
@@ -173,14 +156,8 @@ def watch_triage(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a verdict on an alert (the confirmed categories are the classifier's feedback)."""
-    svc = _services()
-    try:
-        lab = [x.strip() for x in labels.split(",") if x.strip()] if labels is not None else None
-        data = svc.watch.triage(_actor(), alert_id, verdict, labels=lab, note=note, case_id=case)
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    lab = [x.strip() for x in labels.split(",") if x.strip()] if labels is not None else None
+    data = _call(lambda svc: svc.watch.triage(_actor(), alert_id, verdict, labels=lab, note=note, case_id=case))
     if as_json:
         _print(data)
     else:
@@ -272,11 +249,7 @@ def watch_evaluate(
 
     result: dict[str, Any] = {"held_out": {"shipped": evaluate(scorer(base), held_out)}}
     if feedback:
-        svc = _services()
-        try:
-            fb = svc.watch.feedback(_actor())
-        finally:
-            svc.close()
+        fb = _call(lambda svc: svc.watch.feedback(_actor()))
         result["feedback_items"] = len(fb)
         if fb:
             fb_examples = [{"id": f"fb{i}", "text": t, "labels": sorted(lab), "language": "unknown",
@@ -297,11 +270,7 @@ def watch_evaluate(
 @terms_app.command("list")
 def terms_list(as_json: JsonOpt = False) -> None:
     """Active watchlist terms."""
-    svc = _services()
-    try:
-        rows = svc.watch.terms(_actor())
-    finally:
-        svc.close()
+    rows = _call(lambda svc: svc.watch.terms(_actor()))
     if as_json:
         _print(rows)
         return
@@ -321,13 +290,7 @@ def terms_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a watchlist term (written once, matched across scripts and spellings)."""
-    svc = _services()
-    try:
-        data = svc.watch.add_term(_actor(), kind, pattern, category=category, label=label, unit=unit)
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    data = _call(lambda svc: svc.watch.add_term(_actor(), kind, pattern, category=category, label=label, unit=unit))
     if as_json:
         _print(data)
     else:
@@ -337,11 +300,5 @@ def terms_add(
 @terms_app.command("remove")
 def terms_remove(term_id: int) -> None:
     """Deactivate a watchlist term (kept for the history of past hits)."""
-    svc = _services()
-    try:
-        svc.watch.remove_term(_actor(), term_id)
-    except AmaneError as exc:
-        _fail(exc)
-    finally:
-        svc.close()
+    _call(lambda svc: svc.watch.remove_term(_actor(), term_id))
     out.print(f"term {term_id} removed")
