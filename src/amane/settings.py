@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from amane.files.store import BlobStore
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 
@@ -47,6 +51,20 @@ class Settings(BaseSettings):
     #: Empty: the store's default list (photos, scans, PDF, audio, video, office documents, text).
     attachments_allowed_types: list[str] = Field(default_factory=list)
     attachments_sweep_grace_s: int = 24 * 3600
+    #: Where blobs are kept: ``local`` (``attachments_dir``) or ``s3`` (S3-compatible object storage:
+    #: MinIO, Ceph RGW, Garage, SeaweedFS, AWS). For ``s3``: the bucket (must exist), a key prefix,
+    #: the server's address (empty for AWS), a region, and credentials (empty: boto3's usual chain,
+    #: ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, profile or instance role). Uploads are checked
+    #: in ``data_dir/spool`` before they are sent.
+    attachments_backend: str = Field(default="local", pattern="^(local|s3)$")
+    attachments_s3_bucket: str = ""
+    attachments_s3_prefix: str = "amane/blobs/"
+    attachments_s3_endpoint: str = ""
+    attachments_s3_region: str = ""
+    attachments_s3_access_key: str = ""
+    attachments_s3_secret_key: SecretStr = SecretStr("")
+    #: ``path`` (``http://server/bucket/key``, what most S3-compatible servers expect) or ``virtual``.
+    attachments_s3_addressing: str = Field(default="path", pattern="^(path|virtual|auto)$")
     #: Time zone that printed documents show times in.
     documents_timezone: str = "Africa/Casablanca"
     #: Default language of the UI.
@@ -56,6 +74,8 @@ class Settings(BaseSettings):
     def _refuse_default_secret(self) -> Settings:
         if self.environment != "development" and self.secret_key == DEV_SECRET:
             raise ValueError("AMANE_SECRET_KEY must be set outside development (the built-in secret is refused)")
+        if self.attachments_backend == "s3" and not self.attachments_s3_bucket.strip():
+            raise ValueError("AMANE_ATTACHMENTS_S3_BUCKET must name a bucket when AMANE_ATTACHMENTS_BACKEND=s3")
         return self
 
 
@@ -66,3 +86,21 @@ def get_settings() -> Settings:
 
 def attachments_root(settings: Settings) -> Path:
     return settings.attachments_dir or (settings.data_dir / "blobs")
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The attachments' blob store that the settings choose (local directory or S3 bucket)."""
+    if settings.attachments_backend == "s3":
+        from amane.files.s3 import S3BlobStore, make_client
+
+        client = make_client(
+            endpoint_url=settings.attachments_s3_endpoint, region=settings.attachments_s3_region,
+            access_key=settings.attachments_s3_access_key,
+            secret_key=settings.attachments_s3_secret_key.get_secret_value(),
+            addressing_style=settings.attachments_s3_addressing,
+        )
+        return S3BlobStore(client, settings.attachments_s3_bucket, prefix=settings.attachments_s3_prefix,
+                           spool_dir=settings.data_dir / "spool")
+    from amane.files.store import LocalBlobStore
+
+    return LocalBlobStore(attachments_root(settings))

@@ -517,6 +517,58 @@ def attachments_sweep(as_json: JsonOpt = False) -> None:
         err.print(f"removed {len(report.removed)} unreferenced files and {report.removed_temp} temp files")
 
 
+@attachments_app.command("check")
+def attachments_check(as_json: JsonOpt = False) -> None:
+    """Read every referenced file back from storage and re-hash it; exit 1 if one is missing or altered."""
+    svc = _services()
+    try:
+        with _progress() as prog:
+            task = prog.add_task("checking", total=None)
+            report = svc.attachments.check(progress=lambda done, total: prog.update(task, completed=done, total=total))
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(report))
+    else:
+        err.print(f"{report['checked']} files checked ({report['bytes']:,} bytes): "
+                  f"{len(report['missing'])} missing, {len(report['corrupt'])} altered")
+        for sha in report["missing"]:
+            err.print(f"missing: {sha}")
+        for sha in report["corrupt"]:
+            err.print(f"altered: {sha}")
+    if report["missing"] or report["corrupt"]:
+        raise typer.Exit(1)
+
+
+@attachments_app.command("copy")
+def attachments_copy(
+    from_dir: Annotated[Path, typer.Option("--from-dir", help="A local blob directory (the old attachments dir)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy the referenced files from a local blob directory into the configured storage (e.g. when
+    moving to S3): verified, idempotent, resumable; exit 1 if a source file is missing or altered."""
+    from amane.files import LocalBlobStore
+
+    if not from_dir.is_dir():
+        err.print(f"--from-dir: no such directory: {from_dir}")
+        raise typer.Exit(2)
+    svc = _services()
+    try:
+        with _progress() as prog:
+            task = prog.add_task("copying", total=None)
+            report = svc.attachments.copy_from(
+                LocalBlobStore(from_dir), progress=lambda done, total: prog.update(task, completed=done, total=total))
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(report))
+    else:
+        err.print(f"{report['copied']} files copied ({report['bytes']:,} bytes), {report['present']} already there, "
+                  f"{len(report['missing'])} missing at the source, {len(report['corrupt'])} altered at the source")
+    if report["missing"] or report["corrupt"]:
+        raise typer.Exit(1)
+
+
 # -- resolve ---------------------------------------------------------------------------------
 
 @resolve_app.command("persons")

@@ -31,10 +31,10 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from amane.files.errors import BlobError, BlobMissing, CorruptBlob, UploadRefused
 from amane.files.sniff import HEAD_BYTES, TEXT, UNKNOWN, TextProbe, is_allowed, sniff_signature
@@ -107,7 +107,7 @@ class BlobReader(io.RawIOBase):
     blob aborts the response instead of completing it.
     """
 
-    def __init__(self, sha256: str, raw: io.FileIO) -> None:
+    def __init__(self, sha256: str, raw: io.RawIOBase) -> None:
         super().__init__()
         self.sha256 = sha256
         self._raw = raw
@@ -172,6 +172,62 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def spool_checked(
+    stream: Readable, out: IO[bytes], max_bytes: int, allowed: Collection[str], label: str,
+    *, also: Sequence[Any] = (),
+) -> tuple[str, int, str]:
+    """Copy ``stream`` into ``out`` while hashing (SHA-256, plus any hash objects in ``also``),
+    counting and deciding the type by content; refuse (:class:`UploadRefused`) as soon as the size
+    limit or the type rule is broken. Shared by every back end: the checks happen before anything
+    is published. Returns (sha256, size, media type)."""
+    h = hashlib.sha256()
+    size = 0
+    head = bytearray()
+    signature: str | None = None
+    probe = TextProbe()
+
+    def refuse_type(media_type: str) -> UploadRefused:
+        shown = ", ".join(sorted(allowed)) or "none"
+        return UploadRefused(
+            "file.type_not_allowed",
+            f"{label} is {media_type} by its content, which is not accepted here (accepted: {shown})",
+            media_type=media_type, allowed=sorted(allowed),
+        )
+
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            limit = _human(max_bytes) + ("" if max_bytes < 1024 else f" ({max_bytes} bytes)")
+            raise UploadRefused(
+                "file.too_large", f"{label} is larger than the limit of {limit}", max_bytes=max_bytes,
+            )
+        h.update(chunk)
+        for extra in also:
+            extra.update(chunk)
+        out.write(chunk)
+        if len(head) < HEAD_BYTES:
+            head += chunk[: HEAD_BYTES - len(head)]
+            if len(head) >= HEAD_BYTES:  # the signature is decided on the first HEAD_BYTES bytes
+                signature = sniff_signature(bytes(head))
+                if signature and not is_allowed(signature, allowed):
+                    raise refuse_type(signature)  # refuse early, without reading the rest
+        if signature is None and probe.ok:
+            probe.feed(chunk)
+        if signature is None and not probe.ok and len(head) >= HEAD_BYTES and not is_allowed(UNKNOWN, allowed):
+            raise refuse_type(UNKNOWN)  # neither a known format nor text: refuse early
+    if size == 0:
+        raise UploadRefused("file.empty", f"{label} is empty")
+    if len(head) < HEAD_BYTES:  # short content: decide on all of it
+        signature = sniff_signature(bytes(head))
+    if signature:
+        media_type = signature
+    else:
+        media_type = TEXT if probe.feed(b"", final=True) else UNKNOWN
+    if not is_allowed(media_type, allowed):
+        raise refuse_type(media_type)
+    return h.hexdigest(), size, media_type
 
 
 class LocalBlobStore:
@@ -248,7 +304,7 @@ class LocalBlobStore:
         tmp_path = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
-                digest, size, media_type = self._copy(stream, out, max_bytes, allowed_types, label)
+                digest, size, media_type = spool_checked(stream, out, max_bytes, allowed_types, label)
                 if self.fsync:
                     out.flush()
                     os.fsync(out.fileno())
@@ -258,54 +314,6 @@ class LocalBlobStore:
             with contextlib.suppress(FileNotFoundError):
                 tmp_path.unlink()
             raise
-
-    def _copy(
-        self, stream: Readable, out: IO[bytes], max_bytes: int, allowed: Collection[str], label: str,
-    ) -> tuple[str, int, str]:
-        h = hashlib.sha256()
-        size = 0
-        head = bytearray()
-        signature: str | None = None
-        probe = TextProbe()
-
-        def refuse_type(media_type: str) -> UploadRefused:
-            shown = ", ".join(sorted(allowed)) or "none"
-            return UploadRefused(
-                "file.type_not_allowed",
-                f"{label} is {media_type} by its content, which is not accepted here (accepted: {shown})",
-                media_type=media_type, allowed=sorted(allowed),
-            )
-
-        while chunk := stream.read(CHUNK):
-            size += len(chunk)
-            if size > max_bytes:
-                limit = _human(max_bytes) + ("" if max_bytes < 1024 else f" ({max_bytes} bytes)")
-                raise UploadRefused(
-                    "file.too_large", f"{label} is larger than the limit of {limit}", max_bytes=max_bytes,
-                )
-            h.update(chunk)
-            out.write(chunk)
-            if len(head) < HEAD_BYTES:
-                head += chunk[: HEAD_BYTES - len(head)]
-                if len(head) >= HEAD_BYTES:  # the signature is decided on the first HEAD_BYTES bytes
-                    signature = sniff_signature(bytes(head))
-                    if signature and not is_allowed(signature, allowed):
-                        raise refuse_type(signature)  # refuse early, without reading the rest
-            if signature is None and probe.ok:
-                probe.feed(chunk)
-            if signature is None and not probe.ok and len(head) >= HEAD_BYTES and not is_allowed(UNKNOWN, allowed):
-                raise refuse_type(UNKNOWN)  # neither a known format nor text: refuse early
-        if size == 0:
-            raise UploadRefused("file.empty", f"{label} is empty")
-        if len(head) < HEAD_BYTES:  # short content: decide on all of it
-            signature = sniff_signature(bytes(head))
-        if signature:
-            media_type = signature
-        else:
-            media_type = TEXT if probe.feed(b"", final=True) else UNKNOWN
-        if not is_allowed(media_type, allowed):
-            raise refuse_type(media_type)
-        return h.hexdigest(), size, media_type
 
     def _publish(self, tmp_path: Path, digest: str, size: int, media_type: str) -> StoredBlob:
         final = self.path_of(digest)

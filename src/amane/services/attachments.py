@@ -1,6 +1,7 @@
 """Files attached to complaints, reports and cases.
 
-The bytes go to the content-addressed blob store first (temp file, fsync, rename), then the row
+The bytes go to the content-addressed blob store first (a local directory: temp file, fsync,
+rename; or an S3-compatible bucket, ``AMANE_ATTACHMENTS_BACKEND=s3``), then the row
 is committed: a crash in between leaves an unreferenced blob, which the sweeper removes after a
 grace period, never a row without its file. Who may attach to or download from an object is the
 object's own rule (``policy.visible_complaints / visible_reports / visible_cases``), and every
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,14 +19,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from amane.files import DEFAULT_ALLOWED_TYPES, LocalBlobStore, Readable, SweepReport
+from amane.files import DEFAULT_ALLOWED_TYPES, BlobMissing, BlobStore, CorruptBlob, Readable, SweepReport
 from amane.services import audit
 from amane.services.audit import AuditEvent, AuditWriter
 from amane.services.context import Actor
 from amane.services.errors import FieldError, NotFound, ValidationFailed
 from amane.services.policy import visible_cases, visible_complaints, visible_evidence, visible_reports
 from amane.services.procedures import add_event, audited_attempt
-from amane.settings import Settings, attachments_root
+from amane.settings import Settings, blob_store
 from amane.store.db import Database
 from amane.store.tables import Attachment, Case, Complaint, EvidenceItem, Report
 from amane.store.types import utcnow
@@ -67,7 +68,7 @@ class AttachmentService:
         self.db = db
         self.settings = settings
         self.writer = writer
-        self.store = LocalBlobStore(attachments_root(settings))
+        self.store = blob_store(settings)
         self.allowed = frozenset(settings.attachments_allowed_types) or DEFAULT_ALLOWED_TYPES
 
     def _owner(self, s: Session, actor: Actor, kind: str, oid: int) -> Any:
@@ -137,6 +138,60 @@ class AttachmentService:
     def read_all(self, actor: Actor, attachment_id: int) -> tuple[AttachmentView, bytes]:
         view, chunks = self.download(actor, attachment_id)
         return view, b"".join(chunks)
+
+    def _stored(self) -> builtins.list[tuple[str, int, str]]:
+        """(sha256, size, media type) of every blob a row references, once each."""
+        with self.db.read() as s:
+            rows = s.execute(select(Attachment.sha256, Attachment.size, Attachment.media_type)
+                             .order_by(Attachment.sha256)).all()
+        seen: dict[str, tuple[str, int, str]] = {}
+        for sha, size, media_type in rows:
+            seen.setdefault(sha, (sha, size, media_type))
+        return builtins.list(seen.values())
+
+    def check(self, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Read every referenced blob back and re-hash it: counts, and the hashes that are missing or
+        whose bytes no longer match (an operator's integrity check, e.g. after moving storage)."""
+        blobs = self._stored()
+        report: dict[str, Any] = {"checked": 0, "bytes": 0, "missing": [], "corrupt": []}
+        for i, (sha, _size, _mt) in enumerate(blobs, 1):
+            try:
+                report["bytes"] += sum(len(chunk) for chunk in self.store.open(sha).chunks())
+            except BlobMissing:
+                report["missing"].append(sha)
+            except CorruptBlob:
+                report["corrupt"].append(sha)
+            report["checked"] += 1
+            if progress:
+                progress(i, len(blobs))
+        return report
+
+    def copy_from(self, source: BlobStore, *,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Copy every referenced blob that this store lacks from ``source`` (another store, e.g. the
+        local directory when moving to S3). Each copy is verified twice: the source's bytes against
+        their hash while reading, and the type by content against the row's. Idempotent: blobs
+        already here are skipped, so an interrupted copy is finished by running it again."""
+        blobs = self._stored()
+        report: dict[str, Any] = {"copied": 0, "present": 0, "bytes": 0, "missing": [], "corrupt": []}
+        for i, (sha, size, media_type) in enumerate(blobs, 1):
+            if self.store.exists(sha):
+                report["present"] += 1
+            else:
+                try:
+                    with source.open(sha) as reader:
+                        blob = self.store.put(reader, max_bytes=max(size, 1), allowed_types={media_type})
+                    if blob.sha256 != sha:  # cannot happen when the reader verified; kept as a guard
+                        raise CorruptBlob(sha, blob.sha256)
+                    report["copied"] += 1
+                    report["bytes"] += size
+                except BlobMissing:
+                    report["missing"].append(sha)
+                except CorruptBlob:
+                    report["corrupt"].append(sha)
+            if progress:
+                progress(i, len(blobs))
+        return report
 
     def sweep(self) -> SweepReport:
         """Remove blobs no row references (older than the grace period), and stale temp files."""
