@@ -124,7 +124,7 @@ def test_pages_in_every_language(world: Any, lang: str) -> None:
                      ("/watch/items?category=none", "watch.items.title"),
                      ("/watch/alerts", "watch.alerts.title"), ("/watch/alerts?status=relevant", "watch.alerts.title"),
                      ("/watch/terms", "watch.terms.title"), ("/watch/upload", "watch.upload.title"),
-                     ("/watch/export", "watch.export.title")):
+                     ("/watch/export", "watch.export.title"), ("/watch/indicators", "watch.indicators.title")):
         r = client.get(url)
         assert r.status_code == 200, (url, txt(r)[-800:])
         page = txt(r)
@@ -356,6 +356,55 @@ def test_export_downloads_a_stix_bundle(world: Any) -> None:
     assert 'id="tlp-error"' in page and "tlp · enum" in page and 'value="yesterday"' in page
 
 
+def _partner_bundle() -> bytes:
+    import stix2
+
+    tlp = stix2.TLP_AMBER
+    objects = [
+        stix2.Indicator(pattern="[ipv4-addr:value = '203.0.113.7']", pattern_type="stix",
+                        valid_from="2026-11-01T00:00:00Z", labels=["malicious-activity"], object_marking_refs=[tlp]),
+        stix2.Indicator(pattern="[email-addr:value = 'vendeur.chira@example.org']", pattern_type="stix",
+                        valid_from="2026-11-01T00:00:00Z", object_marking_refs=[tlp]),
+        stix2.Indicator(pattern="[file:hashes.'SHA-256' = '" + "a" * 64 + "']", pattern_type="stix",
+                        valid_from="2026-11-01T00:00:00Z"),
+    ]
+    return stix2.Bundle(objects=objects, allow_custom=True).serialize().encode()
+
+
+def test_partner_indicators_import_through_the_form(world: Any) -> None:
+    client, csrf = _analyst(world)
+    client.cookies.set("amane_lang", "fr")
+    page = txt(client.get("/watch/indicators"))
+    assert t("watch.indicators.none", "fr") in page and 'action="/watch/indicators"' in page
+    bundle = _partner_bundle()
+    r = client.post("/watch/indicators", data={"csrf": csrf, "source": "CERT partenaire"},
+                    files={"file": ("bundle.json", bundle, "application/json")})
+    assert r.status_code == 200, txt(r)[-1000:]
+    page = html.unescape(txt(r))
+    assert t("watch.indicators.report", "fr", n="2", added="2", already="0") in page
+    assert "203.0.113.7" in page and "vendeur.chira@example.org" in page and "CERT partenaire" in page
+    assert "TLP:AMBER" in page
+    assert "pattern.unsupported" in page  # the file-hash indicator is named with its rule, not imported
+    # the same bundle again adds nothing
+    r = client.post("/watch/indicators", data={"csrf": csrf},
+                    files={"file": ("bundle.json", bundle, "application/json")})
+    assert t("watch.indicators.report", "fr", n="2", added="0", already="2") in html.unescape(txt(r))
+    assert len(world.svc.watch.indicators(world.actor("REGA", "analyst"))) == 2
+    # not a bundle, and no file: refused with the field and the rule, nothing added
+    r = client.post("/watch/indicators", data={"csrf": csrf},
+                    files={"file": ("x.json", b"{not json", "application/json")})
+    assert r.status_code == 422 and "stix.invalid" in txt(r)
+    r = client.post("/watch/indicators", data={"csrf": csrf})
+    assert r.status_code == 422 and 'id="file-error"' in txt(r)
+    assert len(world.svc.watch.indicators(world.actor("REGA", "analyst"))) == 2
+    # an officer (no watch capability) neither sees nor imports
+    officer, ocsrf = sign_in(world, world.username("REGA", "officer"))
+    assert officer.get("/watch/indicators").status_code == 403
+    r = officer.post("/watch/indicators", data={"csrf": ocsrf}, files={"file": ("b.json", bundle, "application/json")})
+    assert r.status_code == 403
+    assert len(world.svc.watch.indicators(world.actor("REGA", "analyst"))) == 2
+
+
 # --------------------------------------------------------------------------- in a real browser
 
 
@@ -470,6 +519,17 @@ def test_watch_in_the_browser(watch_server: dict[str, Any], tmp_path: Path) -> N
             assert page.locator(".alert-card").count() >= 2
             no_overflow(page)
             page.screenshot(path=str(shots / "watch_alerts_ar.png"), full_page=True)
+
+            # a partner's STIX bundle imported from the indicators tab, the report and the table in place
+            bundle = tmp_path / "partner-bundle.json"
+            bundle.write_bytes(_partner_bundle())
+            page.goto(base + "/watch/indicators")
+            page.set_input_files("input[name=file]", str(bundle))
+            page.click("form[action='/watch/indicators'] button[type=submit]")
+            expect(page.locator("#import-report")).to_be_visible()
+            expect(page.locator("#indicators tbody tr")).to_have_count(2)
+            no_overflow(page)
+            page.screenshot(path=str(shots / "watch_indicators_ar.png"), full_page=True)
 
             # in French, a bad case number on escalation: the rule is shown by the field, nothing changes
             page.click(".langs a[hreflang=fr]")

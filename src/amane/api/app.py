@@ -25,7 +25,7 @@ def takes_upload(path: str) -> bool:
     """Paths that take file uploads: attachments, digital evidence (intake, receipt, re-verification) and
     collected content for the watch (ingest, STIX import)."""
     if path.endswith("/attachments") or path in ("/api/v1/watch/ingest", "/api/v1/watch/import", "/api/v1/hashsets",
-                                                  "/watch/upload", "/evidence/new"):
+                                                  "/watch/upload", "/watch/indicators", "/evidence/new"):
         return True
     return path.startswith("/api/v1/evidence") and path.endswith(("/evidence/digital", "/verify", "/receive"))
 

@@ -617,4 +617,57 @@ def export_submit(request: Request, actor: Actor = Who, form: FormData = Form) -
     return JSONResponse(data, headers=headers)
 
 
+# --------------------------------------------------------------------------- partner indicators
+
+#: Largest STIX bundle accepted from the web form (the parser's own limit).
+STIX_MAX_BYTES = 64 * 2**20
+
+
+def _indicators_page(request: Request, actor: Actor, *, report: Mapping[str, Any] | None = None,
+                     errors: Mapping[str, list[Problem]] | None = None, values: Mapping[str, str] | None = None,
+                     status: int = 200) -> HTMLResponse:
+    rows = services(request).watch.indicators(actor)
+    kinds: dict[str, int] = {}
+    for r in rows:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    skipped = [{"object": o["object"], "rule": o["reason"].split(":", 1)[0],
+                "detail": o["reason"].split(":", 1)[1].strip() if ":" in o["reason"] else ""}
+               for o in (report or {}).get("skipped", [])]
+    ctx = {"indicators": rows, "kinds": sorted(kinds.items(), key=lambda kv: -kv[1]), "report": report,
+           "skipped": skipped, "errors": dict(errors or {}), "values": dict(values or {})}
+    return _page(request, "watch_indicators.html", ctx, status=status)
+
+
+@router.get("/watch/indicators")
+def indicators_page(request: Request, actor: Actor = Who) -> HTMLResponse:
+    """Partners' indicators held (they make a selector "known" when it appears in collected
+    content), and, for those who may exchange, the import of a partner's STIX bundle."""
+    actor.require("watch.read")
+    return _indicators_page(request, actor)
+
+
+@router.post("/watch/indicators")
+async def indicators_import(request: Request, actor: Actor = Who, form: FormData = Form) -> Response:
+    """Import a partner's STIX 2.1 bundle (idempotent: indicators already held are counted, not
+    added again) and show the report."""
+    actor.require("watch.export")
+    lang = page_lang(request)
+    values = {"source": _text(form, "source", 200)}
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return _indicators_page(request, actor, errors={"file": [problem_of(FieldError(
+            "file", "property.required", "choose a STIX bundle (.json)"), lang)]}, values=values, status=422)
+    data = await file.read(STIX_MAX_BYTES + 1)
+    if len(data) > STIX_MAX_BYTES:
+        return _indicators_page(request, actor, errors={"file": [problem_of(FieldError(
+            "file", "file.too_large", f"at most {STIX_MAX_BYTES // 2**20} MiB"), lang)]}, values=values, status=413)
+    svc = services(request).watch
+    try:
+        report = await run_in_threadpool(svc.import_stix, actor, data,
+                                         source_name=values["source"] or os.path.basename(file.filename))
+    except ValidationFailed as exc:
+        return _indicators_page(request, actor, errors=problems_by_field(exc, lang), values=values, status=422)
+    return _indicators_page(request, actor, report=report, values=values)
+
+
 __all__ = ["Segment", "Span", "highlight_segments", "item_spans", "router", "stacked_chart"]
