@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     attachments_s3_secret_key: SecretStr = SecretStr("")
     #: ``path`` (``http://server/bucket/key``, what most S3-compatible servers expect) or ``virtual``.
     attachments_s3_addressing: str = Field(default="path", pattern="^(path|virtual|auto)$")
+    #: Proxy of the cyber watch's collector (``amane watch crawl``), e.g. Tor's SOCKS port
+    #: ``socks5h://127.0.0.1:9050``: onion addresses are fetched only through it. Empty: direct.
+    watch_proxy: str = ""
     #: Time zone that printed documents show times in.
     documents_timezone: str = "Africa/Casablanca"
     #: Default language of the UI.

@@ -101,6 +101,47 @@ def watch_ingest(
         err.print(f"  skipped {sk['location']}: {sk['reason']} ({sk['message']})")
 
 
+@watch_app.command("crawl")
+def watch_crawl(
+    seeds: Annotated[list[str], typer.Argument(help="Addresses to start from (http/https; .onion through --proxy)")],
+    source: Annotated[str, typer.Option(help="Source name (created on first use)")],
+    unit: Annotated[str | None, typer.Option(help="Unit responsible for a new source")] = None,
+    max_pages: Annotated[int, typer.Option(help="Pages fetched at most")] = 200,
+    depth: Annotated[int, typer.Option(help="Links followed away from the seeds (0: the seeds only)")] = 2,
+    delay: Annotated[float, typer.Option(help="Seconds between two requests to the same site")] = 1.0,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per request")] = 15.0,
+    robots: Annotated[bool, typer.Option("--robots/--no-robots",
+                                         help="Honour robots.txt on the clear web (onion sites: never read)")] = True,
+    proxy: Annotated[str | None, typer.Option(help="Proxy, e.g. socks5h://127.0.0.1:9050 for Tor (default: the "
+                                                   "AMANE_WATCH_PROXY setting)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Collect pages from the seeds and the pages they link to on the same sites (within the limits),
+    then ingest them like a folder drop; prints counts and what was skipped, with the reason."""
+    svc = _services()
+    try:
+        with _progress() as prog:
+            task = prog.add_task("crawl", total=max_pages)
+            report = svc.watch.crawl(_actor(), seeds, source=source, unit=unit, max_pages=max_pages,
+                                     max_depth=depth, delay=delay, timeout=timeout, robots=robots, proxy=proxy,
+                                     progress=lambda done, total: prog.update(task, completed=done, total=total))
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    data = report.as_dict()
+    if as_json:
+        _print(data)
+        return
+    t = Table("fetched", "ingested", "duplicates", "near duplicates", "already", "alerts", "skipped")
+    t.add_row(str(data.get("fetched", 0)),
+              *(str(data[k]) for k in ("ingested", "duplicates", "near_duplicates", "already", "alerts")),
+              str(len(report.skipped)))
+    out.print(t)
+    for sk in report.skipped[:20]:
+        err.print(f"  skipped {sk['location']}: {sk['reason']} ({sk['message']})")
+
+
 @watch_app.command("classify")
 def watch_classify(
     text: Annotated[str | None, typer.Argument(help="Text (default: read standard input)")] = None,

@@ -98,7 +98,7 @@ class Services:
             selectors=selectors,
             traces=TraceService(db, writer, selectors, hashsets),
             hashsets=hashsets,
-            watch=WatchService(db, writer, selectors),
+            watch=WatchService(db, writer, selectors, proxy=settings.watch_proxy),
         )
 
     def __post_init__(self) -> None:

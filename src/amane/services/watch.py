@@ -71,7 +71,7 @@ NEAR_WINDOW = 50_000
 #: 0.998 with recall 0.96 on edited copies, where 0.8 missed one edited word in seven
 #: (``bench/watch_dedup.py``).
 NEAR_THRESHOLD = 0.7
-SOURCE_KINDS = ("folder", "telegram", "jsonl", "rss", "html", "text", "pdf", "stix", "manual")
+SOURCE_KINDS = ("folder", "telegram", "jsonl", "rss", "html", "text", "pdf", "stix", "manual", "crawl")
 VERDICTS = ("relevant", "not_relevant", "escalated")
 ALERTS = StateMachine("watch alert", {
     "open": VERDICTS,
@@ -97,12 +97,14 @@ class IngestReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
     categories: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: What a collector adds (pages fetched, kept, queued by a crawl).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "ingested": self.ingested, "duplicates": self.duplicates,
                 "near_duplicates": self.near_duplicates, "already": self.already, "alerts": self.alerts,
                 "skipped": self.skipped, "categories": dict(self.categories), "seconds": round(self.seconds, 3),
-                "docs_per_s": round(self.ingested / self.seconds, 1) if self.seconds else None}
+                "docs_per_s": round(self.ingested / self.seconds, 1) if self.seconds else None} | self.extra
 
 
 def _iso(d: datetime | None) -> str | None:
@@ -171,10 +173,12 @@ def parse_since(value: str | date | datetime | None, name: str = "since") -> dat
 
 
 class WatchService:
-    def __init__(self, db: Database, writer: AuditWriter, matcher: SelectorMatcher) -> None:
+    def __init__(self, db: Database, writer: AuditWriter, matcher: SelectorMatcher, *, proxy: str = "") -> None:
         self.db = db
         self.writer = writer
         self.matcher = matcher
+        #: The collector's proxy (setting ``watch_proxy``), used by :meth:`crawl`.
+        self.proxy = proxy
 
     # -- sources ---------------------------------------------------------------------------------
 
@@ -266,6 +270,40 @@ class WatchService:
             out[name] = self.ingest(actor, read_feed(url, name, allowed=allowed, timeout=timeout), source=name,
                                     kind="rss").as_dict()
         return out
+
+    def crawl(self, actor: Actor, seeds: Sequence[str], *, source: str, unit: str | None = None,
+              max_pages: int = 200, max_depth: int = 2, delay: float = 1.0, timeout: float = 15.0,
+              robots: bool = True, proxy: str | None = None,
+              progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Collect pages from ``seeds`` (and the pages they link to on the same hosts, within the
+        limits) and ingest them (``amane.watch.crawl``). Audited with the seeds and limits before the
+        first request; the proxy is the setting ``watch_proxy`` unless given."""
+        from amane.watch.crawl import Crawler, CrawlLimits, normalise_url
+
+        actor.require("watch.ingest")
+        errors: list[FieldError] = []
+        cleaned = [normalise_url(u) for u in seeds]
+        if not seeds or len(seeds) > 50:
+            errors.append(FieldError("seeds", "seeds.count", "give 1 to 50 addresses to start from"))
+        bad = [u for u, c in zip(seeds, cleaned, strict=True) if c is None or len(u) > 500]
+        if bad:
+            errors.append(FieldError("seeds", "url.format", f"not an http(s) address: {bad[0][:100]}"))
+        for name, value, low, high in (("max_pages", max_pages, 1, 10_000), ("max_depth", max_depth, 0, 10),
+                                       ("delay", delay, 0, 60), ("timeout", timeout, 1, 300)):
+            if not low <= value <= high:
+                errors.append(FieldError(name, "range", f"between {low} and {high}"))
+        if errors:
+            raise ValidationFailed(errors)
+        proxy = proxy if proxy is not None else (self.proxy or None)
+        limits = CrawlLimits(max_pages=max_pages, max_depth=max_depth, delay=delay, timeout=timeout, robots=robots)
+        self.writer.record(actor, AuditEvent("watch.crawl", "WatchSource", source, details={
+            "seeds": [c for c in cleaned if c], "max_pages": max_pages, "max_depth": max_depth,
+            "robots": robots, "proxy": bool(proxy)}))
+        crawler = Crawler([c for c in cleaned if c], source, limits=limits, proxy=proxy, progress=progress)
+        report = self.ingest(actor, crawler, source=source, kind="crawl", unit=unit)
+        report.extra = {"fetched": crawler.stats.fetched, "kept": crawler.stats.kept,
+                        "queued": crawler.stats.queued}
+        return report
 
     # -- ingest ----------------------------------------------------------------------------------
 
