@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
-from rapidfuzz.distance import JaroWinkler, LCSseq, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, LCSseq, Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from .analysis import EMPTY_SKELETON, NameAnalysis, NameToken, analyse, require_tokens
@@ -151,7 +151,7 @@ def token_similarity(q: NameToken, c: NameToken, spellings: AttestedSpellings | 
     best, pair = 9, (q.skeleton, c.skeleton)
     for qv in q.variants[:3]:
         for cv_ in c.variants[:3]:
-            d = Levenshtein.distance(qv, cv_, score_cutoff=2)
+            d = OSA.distance(qv, cv_, score_cutoff=2)  # a swap of two letters is one typo
             if d < best:
                 best, pair = d, (qv, cv_)
     shortest = min(len(q.skeleton), len(c.skeleton))
