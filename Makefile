@@ -61,7 +61,7 @@ browser-deps:
 
 # Debian's real file-system samples (with their original files) for the forensics tests
 FORENSICS_PKGS := sleuthkit forensics-samples-files forensics-samples-ntfs forensics-samples-ext4 \
-  forensics-samples-multiple forensics-samples-exfat
+  forensics-samples-multiple forensics-samples-exfat ewf-tools
 forensics-deps:
 	@dpkg -s $(FORENSICS_PKGS) >/dev/null 2>&1 || { \
 	  echo "installing Debian packages for the forensics tests: $(FORENSICS_PKGS)"; \

@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from amane.forensics.scanner import MediaImage, image_type
+
 TOOLS = ("mmls", "fsstat", "fls", "icat")
 READ_CHUNK = 1 << 20
 DEFAULT_MAX_EXPANDED = 64 << 30
@@ -267,7 +269,8 @@ def _fs_type(raw: Path, offset_sectors: int, sector_size: int) -> tuple[str | No
 
 def open_image(path: str | os.PathLike[str], *, max_expanded: int = DEFAULT_MAX_EXPANDED,
                tmp_dir: str | os.PathLike[str] | None = None) -> Image:
-    """Open a raw (or ``.xz``/``.gz``/``.bz2``-compressed raw) disk image and find its partitions and file systems.
+    """Open a raw (or ``.xz``/``.gz``/``.bz2``-compressed raw, or EWF/E01) disk image and find its partitions and
+    file systems.
 
     Raises ``FileNotFoundError``, ``SleuthKitMissing``, or ``ImageError`` when nothing in the image can be
     read; partitions TSK cannot open are listed in ``Image.skipped`` and kept with their ``error``.
@@ -294,6 +297,12 @@ def open_image(path: str | os.PathLike[str], *, max_expanded: int = DEFAULT_MAX_
         if problem:
             skipped.append(Skip(src.name, problem))
     size = raw.stat().st_size
+    media = image_type(str(raw)) if kind is None else None
+    if media is not None:  # an EWF (E01) image: the media's size, not the compressed container's
+        try:
+            size = MediaImage(str(raw), media).size
+        except OSError as exc:
+            raise ImageError(f"{src.name}: {exc}") from None
     if size == 0:
         if cleanup:
             cleanup()
