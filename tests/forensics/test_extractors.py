@@ -48,6 +48,9 @@ def found(kind: str, text: bytes) -> list[str]:
             "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",
         ),
         ("ethereum", b"0x52908400098527886E0F7030069857D2E4169EE7", "0x52908400098527886e0f7030069857d2e4169ee7"),
+        # EIP-55 mixed case with a valid checksum (a test vector of the EIP), and all lower case (no checksum)
+        ("ethereum", b"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"),
+        ("ethereum", b"0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359", "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359"),
         (
             "onion",
             b"duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion",
@@ -84,6 +87,7 @@ def test_positive(kind: str, text: bytes, expected: str) -> None:
         ("bitcoin", b"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"),  # bad base58 checksum
         ("bech32", b"bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdr"),  # bad bech32 checksum
         ("ethereum", b"0x0000000000000000000000000000000000000000"),
+        ("ethereum", b"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"),  # one letter's case flipped: bad EIP-55
         ("onion", b"duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczae.onion"),  # bad checksum
     ],
 )

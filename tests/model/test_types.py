@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,7 +19,6 @@ from amane.model.types import (
     name_key,
     segwit_decode,
 )
-from amane.model.types import _sha3_256 as sha3_via_keccak_sponge
 
 
 @dataclass(frozen=True)
@@ -315,12 +313,6 @@ def test_rib_and_its_iban_share_one_key() -> None:
 
 
 # --------------------------------------------------------------------------- crypto
-
-
-def test_keccak_permutation_matches_hashlib_sha3() -> None:
-    # Same sponge and permutation, SHA3 padding: must equal the standard library.
-    for message in [b"", b"abc", b"a" * 135, b"a" * 136, b"a" * 137, bytes(range(256)) * 3]:
-        assert sha3_via_keccak_sponge(message) == hashlib.sha3_256(message).digest()
 
 
 def test_keccak256_known_vectors() -> None:

@@ -500,12 +500,19 @@ _ETH_RE = re.compile(rb"0x(?<![0-9A-Za-z]0x)[0-9a-fA-F]{40}(?![0-9A-Za-z])")
 def validate_eth(raw: bytes) -> str | None:
     """0x + 40 hex digits, not degenerate (at least 8 distinct digits); returned in lower case.
 
-    Mixed-case EIP-55 checksums need Keccak-256, which the standard library lacks; they are accepted
-    unchecked (documented limitation).
-    """
-    text = raw.decode("ascii").lower()
+    An address written in mixed case carries an EIP-55 checksum (letters upper-cased by Keccak-256 of
+    the address): it must match, else the text is a damaged or made-up address. All-lower and
+    all-upper addresses carry none and are accepted."""
+    original = raw.decode("ascii")
+    text = original.lower()
     if len(set(text[2:])) < 8:
         return None
+    digits = original[2:]
+    if digits != digits.lower() and digits != digits.upper():
+        from amane.model.types import eip55_checksum
+
+        if eip55_checksum(text) != original:
+            return None
     return text
 
 

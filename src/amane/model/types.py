@@ -791,70 +791,11 @@ def segwit_decode(address: str) -> tuple[str, int, bytes] | None:
     return hrp, version, bytes(program)
 
 
-# Keccak-f[1600] (the permutation behind both Keccak-256, used by Ethereum, and SHA3-256).
-_KECCAK_RC = (
-    0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
-    0x000000000000808B, 0x0000000080000001, 0x8000000080008081, 0x8000000000008009,
-    0x000000000000008A, 0x0000000000000088, 0x0000000080008009, 0x000000008000000A,
-    0x000000008000808B, 0x800000000000008B, 0x8000000000008089, 0x8000000000008003,
-    0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
-    0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
-)  # fmt: skip
-_KECCAK_ROT = (
-    (0, 36, 3, 41, 18),
-    (1, 44, 10, 45, 2),
-    (62, 6, 43, 15, 61),
-    (28, 55, 25, 21, 56),
-    (27, 20, 39, 8, 14),
-)
-_M64 = (1 << 64) - 1
-
-
-def _rol(x: int, n: int) -> int:
-    return ((x << n) | (x >> (64 - n))) & _M64 if n else x
-
-
-def _keccak_f(a: list[list[int]]) -> None:
-    for rc in _KECCAK_RC:
-        c = [a[x][0] ^ a[x][1] ^ a[x][2] ^ a[x][3] ^ a[x][4] for x in range(5)]
-        d = [c[(x - 1) % 5] ^ _rol(c[(x + 1) % 5], 1) for x in range(5)]
-        for x in range(5):
-            for y in range(5):
-                a[x][y] ^= d[x]
-        b = [[0] * 5 for _ in range(5)]
-        for x in range(5):
-            for y in range(5):
-                b[y][(2 * x + 3 * y) % 5] = _rol(a[x][y], _KECCAK_ROT[x][y])
-        for x in range(5):
-            for y in range(5):
-                a[x][y] = b[x][y] ^ ((~b[(x + 1) % 5][y]) & b[(x + 2) % 5][y])
-        a[0][0] ^= rc
-
-
-def _keccak_sponge(data: bytes, *, rate: int, pad: int, out_len: int) -> bytes:
-    padded = bytearray(data)
-    padded.append(pad)
-    while len(padded) % rate:
-        padded.append(0)
-    padded[-1] |= 0x80
-    state = [[0] * 5 for _ in range(5)]
-    for off in range(0, len(padded), rate):
-        block = padded[off : off + rate]
-        for i in range(rate // 8):
-            state[i % 5][i // 5] ^= int.from_bytes(block[8 * i : 8 * i + 8], "little")
-        _keccak_f(state)
-    out = b"".join(state[i % 5][i // 5].to_bytes(8, "little") for i in range(rate // 8))
-    return out[:out_len]
-
-
 def keccak256(data: bytes) -> bytes:
-    """Keccak-256 as Ethereum uses it (original Keccak padding, not SHA3-256's)."""
-    return _keccak_sponge(data, rate=136, pad=0x01, out_len=32)
+    """Keccak-256 as Ethereum uses it (original Keccak padding, not SHA3-256's; pycryptodome)."""
+    from Crypto.Hash import keccak
 
-
-def _sha3_256(data: bytes) -> bytes:
-    """SHA3-256 through the same sponge; only used to test the permutation against hashlib."""
-    return _keccak_sponge(data, rate=136, pad=0x06, out_len=32)
+    return keccak.new(digest_bits=256, data=data).digest()
 
 
 def eip55_checksum(address: str) -> str:
