@@ -6,7 +6,11 @@ gives it) through the real import service (validation, the names engine's keys, 
 then runs Q searches through the real service (policy, key index, ranking, audit) with the name of
 a stored person written in the OTHER script (a person stored with both forms is queried with one
 form; recall counts the right record in the top 10), as a national user (``--scopes`` adds a
-regional and a station user, who see only their part).
+regional and a station user, who see only their part). A regional or station user is measured
+twice in the same run, on the same database: first with the search of before the key index held
+the owner unit (``search.SCOPED_LOOKUP = False``: the national tries over every posting, then the
+policy), then as it is now (the user's subtree read from ``ix_entity_keys_scope``); the number of
+queries whose top 10 (ids, order and scores) is the same both ways is printed.
 Prints p50/p95 latency, queries/s (one client) and recall@1/@10, with the baseline the issue
 names measured in the same run: brute-force rapidfuzz token-sort over every stored Latin full
 name (no index), time per query, on a sample of the Latin queries.
@@ -50,6 +54,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from rapidfuzz import fuzz, process  # noqa: E402
 
+import amane.services.search as search  # noqa: E402
 from amane.demo.generate import generate  # noqa: E402
 from amane.names import KEYS_VERSION  # noqa: E402
 from amane.services.container import Services  # noqa: E402
@@ -290,9 +295,13 @@ def scope_actor(svc: Services, scope: str) -> Actor:
 
 
 def measure(name: str, url: str, sample: list[tuple[str, ...]], warmup: list[tuple[str, ...]],
-            profile: int, scope: str) -> dict[str, float]:
+            profile: int, scope: str, *, previous: bool = False) -> dict[str, Any]:
+    """Latency and recall of ``sample`` for a ``scope`` user; ``previous``: without the narrowed
+    look-up (the search of before). ``answers``: each query's top 10 (id, score)."""
+    search.SCOPED_LOOKUP = not previous
     svc = _open(url)
     actor = scope_actor(svc, scope)
+    answers: list[list[tuple[str, float]]] = []
     for i, p in enumerate(warmup):  # page cache and the engine's caches, not counted
         svc.persons.search(actor, PersonQuery(query_text(p, i), limit=10))
     lat: list[float] = []
@@ -307,16 +316,19 @@ def measure(name: str, url: str, sample: list[tuple[str, ...]], warmup: list[tup
         lat.append((time.perf_counter() - t) * 1000)
         if prof is not None:
             prof.disable()
+        answers.append([(h.id, round(h.score, 6)) for h in hits])
         exts = [h.external_id for h in hits]
         hit1 += int(bool(exts) and exts[0] == p[0])
         hit10 += int(p[0] in exts)
     svc.close()
+    search.SCOPED_LOOKUP = True
     if prof is not None:
-        print(f"[{name}] profile of the measured queries (cumulative):")
+        print(f"[{name}] profile of the measured queries{' (previous search)' if previous else ''} (cumulative):")
         pstats.Stats(prof).sort_stats("cumulative").print_stats(profile)
     srt = sorted(lat)
     return {"p50": statistics.median(srt), "p95": srt[max(0, int(len(srt) * 0.95) - 1)],
-            "qps": 1000 / statistics.mean(srt), "r1": hit1 / len(sample), "r10": hit10 / len(sample)}
+            "qps": 1000 / statistics.mean(srt), "r1": hit1 / len(sample), "r10": hit10 / len(sample),
+            "answers": answers}
 
 
 def baseline(names: list[tuple[str, ...]], sample: list[tuple[str, ...]], n: int) -> float:
@@ -354,6 +366,8 @@ def main() -> None:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--scopes", default="national",
                     help="who searches: national, region (Casablanca-Settat), station (the largest); comma-separated")
+    ap.add_argument("--no-before", action="store_true",
+                    help="do not measure regional and station users with the search of before as well")
     ap.add_argument("--cache-dir", default=os.environ.get("AMANE_BENCH_CACHE", "/tmp/amane-bench-search"))
     ap.add_argument("--fresh", action="store_true", help="load into a throw-away database (no cache)")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the queries, print N lines")
@@ -384,8 +398,12 @@ def main() -> None:
                 print(f"[{backend}] {stored:,} persons imported in {load_s:.1f} s ({stored / load_s:,.0f}/s)")
             else:
                 print(f"[{backend}] {stored:,} persons: cached database reused")
-            results = {scope: measure(backend, url, sample, warm, args.profile, scope)
-                       for scope in args.scopes.split(",")}
+            results: dict[str, dict[str, Any]] = {}
+            for scope in args.scopes.split(","):
+                if scope != "national" and not args.no_before:
+                    results[f"{scope} before"] = measure(backend, url, sample, warm, args.profile, scope,
+                                                         previous=True)
+                results[scope] = measure(backend, url, sample, warm, args.profile, scope)
         finally:
             if isinstance(cleanup, Path):
                 shutil.rmtree(cleanup, ignore_errors=True)
@@ -398,6 +416,10 @@ def main() -> None:
                   f"queries, half of them cross-script: p50 {m['p50']:.1f} ms, p95 {m['p95']:.1f} ms, "
                   f"{m['qps']:.0f} queries/s (1 client); recall@1 {m['r1']:.3f}, recall@10 {m['r10']:.3f}"
                   + ("" if scope == "national" else " (of persons anywhere: this user sees only part of them)"))
+            before = results.get(f"{scope} before")
+            if before is not None:
+                same = sum(a == b for a, b in zip(before["answers"], m["answers"], strict=True))
+                print(f"    same top 10 (ids, order, scores) as before: {same} of {len(sample)} queries")
         print(f"  baseline: brute-force rapidfuzz over {stored:,} Latin names: {bl:.1f} ms per query "
               f"(median of {min(args.baseline_queries, len(sample))} Latin queries)", flush=True)
 

@@ -234,11 +234,16 @@ class EntityService:
         if errs:
             raise ValidationFailed(errs)
 
-    def _write_index(self, s: Session, eid: str, schema: EntitySchema, data: Mapping[str, Any], *, fresh: bool) -> None:
+    def _write_index(self, s: Session, eid: str, schema: EntitySchema, data: Mapping[str, Any], *, fresh: bool,
+                     unit: Unit, classification: int) -> None:
+        """The record's keys and references, rewritten whole; the keys carry the owner unit's path and
+        the classification (person search narrows a restricted user's look-up with them), so every
+        change of data, owner or classification comes through here."""
         if not fresh:
             s.execute(delete(EntityKey).where(EntityKey.entity_id == eid))
             s.execute(delete(EntityRef).where(EntityRef.entity_id == eid))
-        keys = [{"entity_id": eid, "kind": k, "value": v[:200]} for k, v in record_keys(schema, data)]
+        keys = [{"entity_id": eid, "kind": k, "value": v[:200], "unit_path": unit.path,
+                 "classification": classification} for k, v in record_keys(schema, data)]
         if keys:
             s.execute(insert(EntityKey), keys)
         refs = [{"entity_id": eid, "prop": p, "ref_id": r} for p, r in set(schema.references(data))]
@@ -439,7 +444,7 @@ class EntityService:
         s.flush()
         s.add(EntityVersion(entity_id=e.id, version=1, op="create", data=clean, owner_unit_id=unit.id,
                             classification=level, changed_at=now, changed_by=actor.user_id, reason=reason[:500]))
-        self._write_index(s, e.id, schema, clean, fresh=True)
+        self._write_index(s, e.id, schema, clean, fresh=True, unit=unit, classification=level)
         if schema.name == facts.SCHEMA:
             facts.sync_facts(s, [(e.id, unit.id, level, clean)])
         audit.append(s, [(actor, AuditEvent("create", schema.name, e.id, details={"version": 1}))])
@@ -513,7 +518,7 @@ class EntityService:
         e.updated_by = actor.user_id
         s.add(EntityVersion(entity_id=e.id, version=e.version, op="update", data=clean, owner_unit_id=unit.id,
                             classification=level, changed_at=now, changed_by=actor.user_id, reason=reason[:500]))
-        self._write_index(s, e.id, schema, clean, fresh=False)
+        self._write_index(s, e.id, schema, clean, fresh=False, unit=unit, classification=level)
         if schema.name == facts.SCHEMA:
             facts.sync_facts(s, [(e.id, unit.id, level, clean)])
         audit.append(s, [(actor, AuditEvent("update", e.schema, eid, details={"version": e.version}))])

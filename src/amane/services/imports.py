@@ -43,6 +43,7 @@ META_COLUMNS = ("external_id", "classification", "owner_unit")
 CHUNK = 900
 ENTITY_COLUMNS = ("id", "schema", "data", "caption", "owner_unit_id", "classification", "version", "external_id",
                   "created_at", "created_by", "updated_at", "updated_by", "deleted_at")
+KEY_COLUMNS = ("entity_id", "kind", "value", "unit_path", "classification")
 VERSION_COLUMNS = ("entity_id", "version", "op", "data", "owner_unit_id", "classification", "changed_at",
                    "changed_by", "reason")
 
@@ -293,6 +294,9 @@ class ImportService:
                     Entity.external_id.in_(exts[i : i + CHUNK]),
                 )):
                     existing[(unit_id, e.external_id or "")] = e
+        # the keys carry their record's owner unit path and classification (person search)
+        unit_paths: dict[int, str] = {
+            u: p for u, p in s.execute(select(Unit.id, Unit.path).where(Unit.id.in_(by_unit)))}
         ent_rows: list[tuple[Any, ...]] = []
         ver_rows: list[tuple[Any, ...]] = []
         key_rows: list[tuple[Any, ...]] = []
@@ -332,7 +336,8 @@ class ImportService:
             ext_map[it.external_id] = eid
             if with_facts:
                 fact_items.append((eid, it.unit_id, it.classification, it.data))
-            key_rows += [(eid, k, v[:200]) for k, v in dict.fromkeys(it.keys)]
+            path = unit_paths[it.unit_id]
+            key_rows += [(eid, k, v[:200], path, it.classification) for k, v in dict.fromkeys(it.keys)]
             ref_rows += [(eid, p, r) for p, r in dict.fromkeys(it.refs)]
             done += 1
             if len(ent_rows) >= 5000:
@@ -352,7 +357,7 @@ class ImportService:
                refs: list[tuple[Any, ...]]) -> None:
         insert_rows(s, "entities", ENTITY_COLUMNS, ents)
         insert_rows(s, "entity_versions", VERSION_COLUMNS, vers)
-        insert_rows(s, "entity_keys", ("entity_id", "kind", "value"), keys)
+        insert_rows(s, "entity_keys", KEY_COLUMNS, keys)
         insert_rows(s, "entity_refs", ("entity_id", "prop", "ref_id"), refs)
         for lst in (ents, vers, keys, refs):
             lst.clear()

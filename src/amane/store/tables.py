@@ -184,18 +184,37 @@ class EntityVersion(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
 
 
+#: A unit path compared byte by byte: a subtree is one range of the key index (``/1/4/`` <= path <
+#: ``/1/40``) whatever the database's collation (a linguistic one orders ``/`` apart from digits).
+UnitPath = String(400).with_variant(String(400, collation="C"), "postgresql")
+
+
 class EntityKey(Base):
-    """Normalised look-up keys (phone E.164, CIN, plate, IBAN, name keys...)."""
+    """Normalised look-up keys (phone E.164, CIN, plate, IBAN, name keys...).
+
+    Each row also carries its record's owner unit path and classification (copied whenever the
+    record's keys are written, which every change of owner or classification does), so that a
+    user of a region or a station reads only the postings of their subtree within their clearance
+    (``ix_entity_keys_scope``) instead of every namesake in the country. They narrow the look-up
+    only: what a user may see is still decided by :func:`amane.services.policy.visible_entities`
+    on the record itself."""
 
     __tablename__ = "entity_keys"
-    # (kind, value) look-ups read the entity ids from the index alone, in id order (person search)
-    __table_args__ = (Index("ix_entity_keys_lookup", "kind", "value", "entity_id"),)
+    __table_args__ = (
+        # (kind, value) look-ups read the entity ids from the index alone, in id order (person search)
+        Index("ix_entity_keys_lookup", "kind", "value", "entity_id"),
+        # the same restricted to a unit's subtree and a clearance, still from the index alone
+        Index("ix_entity_keys_scope", "kind", "value", "unit_path", "classification", "entity_id"),
+    )
 
     entity_id: Mapped[str] = mapped_column(
         ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: The owner unit's ``Unit.path`` and the record's classification, as of the last key write.
+    unit_path: Mapped[str] = mapped_column(UnitPath, server_default="")
+    classification: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class EntityRef(Base):
