@@ -102,6 +102,10 @@ class UnitService:
                     u = Unit(code=spec["code"], path="/")
                     s.add(u)
                     by_code[u.code] = u
+                elif parent is not None and parent.path.startswith(u.path):
+                    raise ValidationFailed([FieldError(f"units[{i}].parent", "unit.parent_cycle",
+                                                       f"'{spec['parent']}' is inside '{u.code}'")])
+                old_path, old_depth = u.path, u.depth
                 u.parent_id = parent.id if parent else None
                 u.kind = spec["kind"]
                 u.name_ar, u.name_fr, u.name_en = spec["name_ar"], spec["name_fr"], spec["name_en"]
@@ -111,8 +115,11 @@ class UnitService:
                 u.commune = spec.get("commune")
                 u.updated_at = utcnow()
                 s.flush()
-                u.path = (parent.path if parent else "/") + f"{u.id}/"
-                u.depth = (parent.depth + 1) if parent else 0
+                new_path = (parent.path if parent else "/") + f"{u.id}/"
+                new_depth = (parent.depth + 1) if parent else 0
+                if old_path not in ("/", new_path):
+                    _move_subtree(s, u, old_path, new_path, new_depth - (old_depth or 0))
+                u.path, u.depth = new_path, new_depth
                 n += 1
             audit.append(s, [(actor, audit.AuditEvent("units.seed", "unit", "*", details={"units": n}))])
         return n
@@ -185,6 +192,22 @@ class UnitService:
             u.updated_at = utcnow()
             audit.append(s, [(actor, audit.AuditEvent("update", "unit", code, details={"changes": changes}))])
         return self.get(code)
+
+
+def _move_subtree(s: Session, unit: Unit, old: str, new: str, depth_change: int) -> None:
+    """A unit moved under another parent: the paths of the units below it, and the copies of
+    owner-unit paths in the key index (person search), follow, in the same transaction; need-to-know
+    reads every path, so none may be left pointing at the old place."""
+    from sqlalchemy import func, literal, update
+
+    from amane.store.tables import EntityKey
+
+    s.execute(update(Unit).where(Unit.path.startswith(old, autoescape=True), Unit.id != unit.id)
+              .values(path=literal(new) + func.substr(Unit.path, len(old) + 1), depth=Unit.depth + depth_change)
+              .execution_options(synchronize_session="fetch"))
+    s.execute(update(EntityKey).where(EntityKey.unit_path.startswith(old, autoescape=True))
+              .values(unit_path=literal(new) + func.substr(EntityKey.unit_path, len(old) + 1))
+              .execution_options(synchronize_session=False))
 
 
 def load_unit_specs(path: Any = None) -> list[dict[str, Any]]:
