@@ -18,6 +18,11 @@ detection accuracy, training time and throughput (texts/s, one text at a time, w
 language detection and evidence). Two reference figures, apart from the headline: the held-out
 split with analysts' feedback simulated (half of it fed back to ``Classifier.train``, the other
 half classified, two folds), and a grouped 5-fold cross-validation on the training split.
+With ``--mode accurate`` the accurate model as it was before the Darija views (``PREVIOUS``) is
+measured in the same run too.
+
+Model selection: ``python bench/watch_classify.py --cv 5 [--mode accurate|fast|previous]`` reads
+the training split only (grouped folds, and the grouped leave-language-out variant; per language).
 """
 
 from __future__ import annotations
@@ -41,6 +46,17 @@ from amane.watch.classify import (
 )
 from amane.watch.lang import detect_language
 
+#: The models measured: the two shipped ones (``classify.MODES``) and, as a reference in the same
+#: run, the accurate model as it was before the Darija views were added (sentence vector of the text
+#: as written only; same C and shift).
+PREVIOUS = {"c": 128.0, "shift": 2.0, "embedding_scale": 1.0}
+
+
+def _params(mode: str) -> dict[str, float]:
+    from amane.watch.classify import MODES
+
+    return dict(PREVIOUS) if mode == "previous" else dict(MODES[mode])
+
 
 def keyword_baseline() -> Callable[[str], set[str]]:
     """Plain keyword matcher: case-insensitive whole-word match of each category's keywords."""
@@ -63,8 +79,8 @@ def _half(record_id: str) -> int:
     return int(record_id.rsplit("-", 1)[1]) % 2
 
 
-def _fold(record_id: str) -> int:
-    return int(record_id.rsplit("-", 1)[1]) % 5
+def _fold(record_id: str, k: int = 5) -> int:
+    return int(record_id.rsplit("-", 1)[1]) % k
 
 
 def _train_records() -> list[dict[str, Any]]:
@@ -75,9 +91,7 @@ def _train_records() -> list[dict[str, Any]]:
 
 
 def run(mode: str = "accurate") -> dict[str, Any]:
-    from amane.watch.classify import MODES
-
-    params = MODES[mode]
+    params = _params(mode)
     examples = evaluation_examples()
     train = training_examples()
     t0 = time.perf_counter()
@@ -96,9 +110,13 @@ def run(mode: str = "accurate") -> dict[str, Any]:
     model.predict_many(texts)
     batch_s = time.perf_counter() - t0
     # the other model, in the same run: lexical only when measuring the accurate one, and back
-    other_mode = "fast" if mode == "accurate" else "accurate"
-    other = Classifier.train(train, **MODES[other_mode])
+    other_mode = "fast" if mode != "fast" else "accurate"
+    other = Classifier.train(train, **_params(other_mode))
     other_pred = {t: other.predict_labels(t) for t in texts}
+    previous_pred: dict[str, set[str]] = {}
+    if mode == "accurate":
+        previous = Classifier.train(train, **_params("previous"))
+        previous_pred = {t: previous.predict_labels(t) for t in texts}
     baseline = keyword_baseline()
     t0 = time.perf_counter()
     base_pred = {t: baseline(t) for t in texts}
@@ -140,6 +158,7 @@ def run(mode: str = "accurate") -> dict[str, Any]:
         "mode": mode,
         "amane": evaluate(lambda t: predicted[t], examples),
         "other_mode": {"mode": other_mode, **evaluate(lambda t: other_pred[t], examples)},
+        "previous": evaluate(lambda t: previous_pred[t], examples) if previous_pred else None,
         "keywords": evaluate(lambda t: base_pred[t], examples),
         "throughput": {
             "classify_texts_per_s": round(len(texts) / full_s, 1),
@@ -151,6 +170,49 @@ def run(mode: str = "accurate") -> dict[str, Any]:
         "train_cv": evaluate(lambda t: cv_pred[t], train_records),
         "language_detection": {"accuracy": round(lang_ok / len(examples), 4), "confusion": confusion},
     }
+
+
+def cross_validate(mode: str = "accurate", k: int = 5, *, by_language: bool = True) -> dict[str, Any]:
+    """Model selection figures from the training split only (the held-out split is not read).
+
+    ``grouped``: k-fold cross-validation, folds grouped by the position of a text in its language
+    file (the parallel versions of one post stay in one fold). ``grouped_leave_language_out``: the
+    texts of fold i in language L are classified by a model trained on the other folds *without*
+    language L, so that the wording of the language under test is new to the model (a closer proxy
+    for the held-out split, whose wording differs on purpose, than the plain folds; k x 6 models).
+    """
+    params = _params(mode)
+    records = _train_records()
+    pred: dict[str, set[str]] = {}
+    for fold in range(k):
+        model = Classifier.train([(r["text"], r["labels"]) for r in records if _fold(r["id"], k) != fold], **params)
+        for r in records:
+            if _fold(r["id"], k) == fold:
+                pred[r["text"]] = model.predict_labels(r["text"])
+    out: dict[str, Any] = {"mode": mode, "folds": k, "grouped": evaluate(lambda t: pred[t], records)}
+    if by_language:
+        llo: dict[str, set[str]] = {}
+        for lang in EVAL_LANGUAGES:
+            for fold in range(k):
+                train = [(r["text"], r["labels"]) for r in records
+                         if _fold(r["id"], k) != fold and r["language"] != lang]
+                model = Classifier.train(train, **params)
+                for r in records:
+                    if _fold(r["id"], k) == fold and r["language"] == lang:
+                        llo[r["text"]] = model.predict_labels(r["text"])
+        out["grouped_leave_language_out"] = evaluate(lambda t: llo[t], records)
+    return out
+
+
+def print_cv(r: dict[str, Any]) -> None:
+    print(f"model: {r['mode']}; training split only, {r['folds']} folds grouped by parallel position")
+    print(f"{'':<28} {'macroF1':>7} {'noneFP':>7}  " + " ".join(f"{lang:>11}" for lang in EVAL_LANGUAGES))
+    for name in ("grouped", "grouped_leave_language_out"):
+        if name not in r:
+            continue
+        e = r[name]
+        langs = " ".join(f"{e['per_language'][lang]['f1']:>11.3f}" for lang in EVAL_LANGUAGES)
+        print(f"{name:<28} {e['macro_f1']:>7.3f} {e['none_fp_rate']:>7.3f}  {langs}")
 
 
 def _row(name: str, a: dict[str, Any], b: dict[str, Any]) -> str:
@@ -182,8 +244,16 @@ def print_table(r: dict[str, Any]) -> None:
         )
     print()
     o = r["other_mode"]
+    print(f"per language, {o['mode']} model: " + ", ".join(
+        f"{lang} {o['per_language'][lang]['f1']:.3f}" for lang in EVAL_LANGUAGES if lang in o["per_language"]))
     print(f"model measured: {r['mode']}; the {o['mode']} model in the same run: macro-F1 {o['macro_f1']:.3f}, "
           f"none FP rate {o['none_fp_rate']:.3f}")
+    p = r.get("previous")
+    if p:
+        print(f"previous accurate model (no Darija views) in the same run: macro-F1 {p['macro_f1']:.3f}, "
+              f"none FP rate {p['none_fp_rate']:.3f}, per language "
+              + ", ".join(f"{lang} {p['per_language'][lang]['f1']:.3f}" for lang in EVAL_LANGUAGES
+                          if lang in p["per_language"]))
     t = r["throughput"]
     print(
         f"training: {r['train_seconds']:.2f} s   "
@@ -209,9 +279,22 @@ def print_table(r: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--mode", choices=("accurate", "fast"), default="accurate",
-                        help="model measured (the other one is measured too, as a reference)")
+    parser.add_argument("--mode", choices=("accurate", "fast", "previous"), default="accurate",
+                        help="model measured (the other one is measured too, as a reference; 'previous': the "
+                             "accurate model before the Darija views)")
+    parser.add_argument("--cv", type=int, default=0, metavar="K",
+                        help="model selection: K-fold cross-validation on the training split only (per language, "
+                             "plus the leave-language-out variant); the held-out split is not read")
+    parser.add_argument("--no-llo", action="store_true", help="with --cv: skip the leave-language-out variant")
     args = parser.parse_args(argv)
+    if args.cv:
+        cv = cross_validate(args.mode, args.cv, by_language=not args.no_llo)
+        if args.json:
+            json.dump(cv, sys.stdout, ensure_ascii=False, indent=2)
+            print()
+        else:
+            print_cv(cv)
+        return 0
     result = run(args.mode)
     if args.json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)

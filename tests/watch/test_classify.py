@@ -199,8 +199,8 @@ def test_evaluate_on_a_hand_set() -> None:
 
 def test_quality_floor_on_the_held_out_split() -> None:
     """Regression guard, set a little under the figures measured when the models were shipped
-    (docs/watch-classifier.md): accurate macro-F1 0.736 (every language >= 0.62), fast 0.536
-    (every language >= 0.48), keyword baseline 0.245."""
+    (docs/watch-classifier.md): accurate macro-F1 0.754 with the Darija views (every language >= 0.66;
+    0.736 before them), fast 0.536 (every language >= 0.48), keyword baseline 0.245."""
     examples = evaluation_examples()
     texts = [e["text"] for e in examples]
     accurate = Classifier.train(training_examples(), **MODES["accurate"])
@@ -210,8 +210,8 @@ def test_quality_floor_on_the_held_out_split() -> None:
     fast = Classifier.train(training_examples(), **MODES["fast"])
     f = evaluate(lambda t: fast.predict_labels(t), examples)
     base = evaluate(keyword_baseline(), examples)
-    assert r["macro_f1"] >= 0.70, r["macro_f1"]
-    assert min(v["f1"] for v in r["per_language"].values()) >= 0.58, r["per_language"]
+    assert r["macro_f1"] >= 0.72, r["macro_f1"]
+    assert min(v["f1"] for v in r["per_language"].values()) >= 0.62, r["per_language"]
     assert r["none_fp_rate"] <= 0.46
     assert f["macro_f1"] >= 0.50, f["macro_f1"]
     assert f["macro_f1"] >= base["macro_f1"] + 0.2

@@ -11,7 +11,9 @@ variants), TF-IDF of character n-grams of a consonant skeleton shared by both sc
 (:func:`skeleton`: "الحشيش" and "l7chich" meet), TF-IDF of words and word pairs, and per-category
 lexicon hit counts (``data/lexicon.yaml``); one logistic regression per category (one-vs-rest,
 multi-label) gives a probability, shifted by :data:`DEFAULT_SHIFT`. A post with no category at or
-above the threshold is "none".
+above the threshold is "none". The ``accurate`` model adds the post's multilingual sentence vector
+(:func:`embed`); for Darija, the mean of the vectors of the post and of its rewrite in Arabic script
+and MSA words (:func:`darija_view`, :mod:`amane.watch.darija`), since the encoder cannot read Arabizi.
 
 Training takes about a second on the shipped training split and is deterministic, so the model is
 trained at first use from the text files in the repository (no pickled binary);
@@ -58,11 +60,12 @@ MAX_EVIDENCE = 6
 
 #: The two models (hyper-parameters chosen by grouped 5-fold cross-validation on the training split,
 #: folds grouped by the parallel position of the texts; never on the held-out split):
-#: ``accurate`` adds multilingual sentence vectors to the lexical features (held-out macro-F1 0.736
-#: against 0.536, about 6 times slower); ``fast`` is lexical only. ``AMANE_WATCH_MODEL`` chooses
-#: the default model (``accurate`` unless set to ``fast``).
+#: ``accurate`` adds multilingual sentence vectors to the lexical features (about 6 times slower;
+#: a Darija post's vector is the mean of those of the post and of its :func:`darija_view`,
+#: ``darija_views``); ``fast`` is lexical only. ``AMANE_WATCH_MODEL`` chooses the default model
+#: (``accurate`` unless set to ``fast``). Figures: docs/watch-classifier.md.
 MODES: dict[str, dict[str, float]] = {
-    "accurate": {"c": 128.0, "shift": 2.0, "embedding_scale": 1.0},
+    "accurate": {"c": 128.0, "shift": 2.0, "embedding_scale": 1.0, "darija_views": 1.0},
     "fast": {"c": 8.0, "shift": 0.85, "embedding_scale": 0.0},
 }
 DEFAULT_C = MODES["accurate"]["c"]
@@ -105,6 +108,49 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, 512))
     return np.asarray(_encoder().encode([t[:EMBED_CHARS] for t in texts]), dtype=float).reshape(len(texts), -1)
+
+
+def darija_view(text: str, language: str) -> str | None:
+    """The text as the sentence encoder can read it when it is Darija (:mod:`amane.watch.darija`):
+    Arabizi written in Arabic script, Darija words replaced by their MSA equivalents; None for other
+    languages (``mixed`` included) or when the rewrite changes nothing."""
+    from .darija import arabizi_to_arabic, darija_to_msa
+
+    if language == "darija_latn":
+        view = darija_to_msa(arabizi_to_arabic(text[:EMBED_CHARS]))
+    elif language == "darija_ar":
+        view = darija_to_msa(text[:EMBED_CHARS])
+    else:  # French-Arabic mixes are left as written (no gain in cross-validation, and each view costs a vector)
+        return None
+    return view if view != text[:EMBED_CHARS] else None
+
+
+DARIJA_VIEWS: dict[str, str] = {"darija_latn": "mean", "darija_ar": "replace"}
+"""How a Darija post's :func:`darija_view` enters its sentence vector (``darija_views`` models):
+``"mean"``, the renormalised mean of the vectors of the post and of its view (a second vector per
+post), or ``"replace"``, the view's vector alone (no extra cost)."""
+
+
+def embed_views(texts: Sequence[str], languages: Sequence[str | None] | None = None) -> np.ndarray:
+    """Sentence vectors for the model: :func:`embed`, except for a Darija text, whose vector comes
+    from its :func:`darija_view` as :data:`DARIJA_VIEWS` says. ``languages``: the detected languages
+    when known (else detected here)."""
+    langs = [lang or detect_language(t).language
+             for t, lang in zip(texts, languages if languages is not None else [None] * len(texts), strict=True)]
+    views = [darija_view(t, lang) for t, lang in zip(texts, langs, strict=True)]
+    replace = [v is not None and DARIJA_VIEWS.get(lang) == "replace" for v, lang in zip(views, langs, strict=True)]
+    first = [v if r and v is not None else t for t, v, r in zip(texts, views, replace, strict=True)]
+    extra = [v for v, r in zip(views, replace, strict=True) if v is not None and not r]
+    vectors = embed([*first, *extra])
+    out = vectors[: len(texts)].copy()
+    j = len(texts)
+    for i, (v, r) in enumerate(zip(views, replace, strict=True)):
+        if v is not None and not r:
+            m = out[i] + vectors[j]
+            j += 1
+            norm = float(np.linalg.norm(m))
+            out[i] = m / norm if norm else out[i]
+    return out
 
 
 _ARABIZI = {"2": "a", "3": "a", "5": "kh", "7": "h", "8": "gh", "9": "q", "6": "t"}
@@ -368,6 +414,7 @@ class Classifier:
         shift: float = DEFAULT_SHIFT,
         examples: int = 0,
         embedding_scale: float = EMBEDDING_SCALE,
+        darija_views: bool = False,
     ) -> None:
         blocks = []
         offset = 0
@@ -382,6 +429,7 @@ class Classifier:
         self._lexicon_scale = lexicon_scale
         self._embedding_scale = embedding_scale
         self._shift = shift
+        self._darija_views = darija_views
         self.examples = examples
 
     @classmethod
@@ -393,6 +441,7 @@ class Classifier:
         lexicon_scale: float = 0.5,
         shift: float = DEFAULT_SHIFT,
         embedding_scale: float = EMBEDDING_SCALE,
+        darija_views: float = 0.0,
     ) -> Classifier:
         """Train on (text, labels) pairs (empty labels = none). Deterministic."""
         texts: list[str] = []
@@ -420,7 +469,8 @@ class Classifier:
         lex = np.array([_lexicon_row(tk, lexicon_scale) for tk in toks])
         blocks = [*mats, sparse.csr_matrix(lex)]
         if embedding_scale:
-            blocks.append(sparse.csr_matrix(embedding_scale * embed(texts)))
+            vectors = embed_views(texts) if darija_views else embed(texts)
+            blocks.append(sparse.csr_matrix(embedding_scale * vectors))
         x = sparse.hstack(blocks, format="csr")
         weights = np.zeros((x.shape[1], len(CATEGORIES)))
         intercepts = np.zeros(len(CATEGORIES))
@@ -441,6 +491,7 @@ class Classifier:
             shift=shift,
             examples=len(texts),
             embedding_scale=embedding_scale,
+            darija_views=bool(darija_views),
         )
 
     # -- scoring --------------------------------------------------------------------------------------
@@ -480,20 +531,28 @@ class Classifier:
     def predict(self, text: str, threshold: float = 0.5, *, language: LanguageResult | None = None) -> Classification:
         """Language, the categories scoring at least ``threshold`` (best first) with evidence, all scores.
         ``language``: the text's language when the caller already detected it (the pipeline does)."""
-        return self._predict(text, self._vectors([text])[0], threshold, language)
+        if language is None and self._darija_views:
+            language = detect_language(text)  # needed for the vector; not detected twice
+        return self._predict(text, self._vectors([text], [language])[0], threshold, language)
 
     def predict_many(self, texts: Sequence[str], threshold: float = 0.5, *,
                      languages: Sequence[LanguageResult | None] | None = None) -> list[Classification]:
         """:meth:`predict` for many texts, the sentence vectors computed in one batch."""
-        vectors = self._vectors(texts)
-        langs = list(languages) if languages is not None else [None] * len(texts)
+        langs: list[LanguageResult | None] = list(languages) if languages is not None else [None] * len(texts)
+        if self._darija_views:
+            langs = [lang if lang is not None else detect_language(t) for t, lang in zip(texts, langs, strict=True)]
+        vectors = self._vectors(texts, langs)
         return [self._predict(t, v, threshold, lang) for t, v, lang in zip(texts, vectors, langs, strict=True)]
 
-    def _vectors(self, texts: Sequence[str]) -> Sequence[np.ndarray | None]:
+    def _vectors(self, texts: Sequence[str],
+                 languages: Sequence[LanguageResult | None] | None = None) -> Sequence[np.ndarray | None]:
         """Sentence vectors when the model uses them, else nothing is computed."""
         if not self._embedding_scale:
             return [None] * len(texts)
-        return list(embed(texts))
+        if not self._darija_views:
+            return list(embed(texts))
+        langs = [lang.language if lang is not None else None for lang in languages or [None] * len(texts)]
+        return list(embed_views(texts, langs))
 
     @property
     def mode(self) -> str:
