@@ -19,7 +19,7 @@ import pytest
 from amane.services.errors import ValidationFailed
 from amane.watch.crawl import Crawler, CrawlLimits, normalise_url
 from amane.watch.sources import RawDoc, Skip
-from tests.cli.test_cli import amane, cli_db  # noqa: F401 - fixture
+from tests.cli.test_cli import amane
 
 DRUGS_AR = "شي حشيش زوين من كتامة، الكيلو ب 3000 درهم، التوصيل فكازا. واتساب 0661234567"
 
@@ -195,7 +195,24 @@ def test_crawl_through_the_service(world: Any, site: tuple[str, Site]) -> None:
         svc.watch.crawl(world.actor("REGA", "officer"), [base + "/"], source="market-site")
 
 
-def test_cli_crawl(site: tuple[str, Site], cli_db: str) -> None:  # noqa: F811
+@pytest.fixture
+def sqlite_cli_db(tmp_path: Any) -> str:
+    """A migrated SQLite database with the test units (the CLI is a thin layer over the service, which
+    the test above runs on both databases)."""
+    import yaml
+
+    from tests.conftest import TEST_UNITS
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    amane(["db", "upgrade"], url)
+    units = tmp_path / "units.yaml"
+    units.write_text(yaml.safe_dump(TEST_UNITS, allow_unicode=True), encoding="utf-8")
+    amane(["units", "seed", "--path", str(units)], url)
+    return url
+
+
+def test_cli_crawl(site: tuple[str, Site], sqlite_cli_db: str) -> None:
+    cli_db = sqlite_cli_db
     base, _ = site
     data = json.loads(amane(["watch", "crawl", base + "/", "--source", "site-cli", "--unit", "REGA", "--delay", "0",
                              "--timeout", "1", "--depth", "1", "--json"], cli_db).stdout)
