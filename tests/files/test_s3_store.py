@@ -15,7 +15,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ import pytest
 from amane.files import BlobError, BlobMissing, BlobStore, CorruptBlob, LocalBlobStore, UploadRefused
 from amane.files.s3 import S3BlobStore, make_client
 from amane.settings import Settings, blob_store
+from tests.files.test_store import _child
 
 moto_server = pytest.importorskip("moto.server")
 
@@ -155,13 +155,6 @@ def test_sweep_removes_orphans_after_the_grace_period_and_a_reupload_protects(st
     assert report.removed == [orphan.sha256] and report.referenced == 1 and report.kept_young == 1
     assert sorted(store.iter_blobs()) == sorted([referenced.sha256, reused.sha256])
     assert store.read(referenced.sha256) == b"referenced by a committed row"
-
-
-def _child(code: str, tmp_path: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    script = tmp_path / "child.py"
-    script.write_text(textwrap.dedent(code))
-    return subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
 
 
 def test_kill_9_between_object_and_commit_leaves_no_row_and_sweep_removes_it(

@@ -46,7 +46,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amane.files.errors import BlobError, BlobMissing
-from amane.files.store import BlobReader, Readable, StoredBlob, SweepReport, check_sha256, spool_checked
+from amane.files.store import (
+    BlobReader,
+    Readable,
+    StoredBlob,
+    SweepReport,
+    check_sha256,
+    spool_checked,
+    sweep_temp,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -273,17 +281,7 @@ class S3BlobStore:
                 continue
             self.client.delete_object(Bucket=self.bucket, Key=self.key_of(sha))
             report.removed.append(sha)
-        for tmp in self.tmp.iterdir():
-            if not tmp.name.endswith(_TMP_SUFFIX):
-                continue
-            try:
-                if tmp.stat().st_mtime > cutoff:
-                    report.kept_young += 1
-                    continue
-                tmp.unlink()
-            except FileNotFoundError:
-                continue
-            report.removed_temp += 1
+        sweep_temp(self.tmp, cutoff, report)
         return report
 
     def delete(self, sha256: str) -> bool:

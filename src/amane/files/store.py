@@ -230,6 +230,22 @@ def spool_checked(
     return h.hexdigest(), size, media_type
 
 
+def sweep_temp(folder: Path, cutoff: float, report: SweepReport) -> None:
+    """Remove the abandoned upload temp files of ``folder`` last modified before ``cutoff`` (uploads
+    cut short by a crash or a kill; a live upload writes continuously and stays young)."""
+    for tmp in folder.iterdir():
+        if not tmp.name.endswith(_TMP_SUFFIX):
+            continue
+        try:
+            if tmp.stat().st_mtime > cutoff:
+                report.kept_young += 1
+                continue
+            tmp.unlink()
+        except FileNotFoundError:
+            continue
+        report.removed_temp += 1
+
+
 class LocalBlobStore:
     """Blobs on the local file system under ``root`` (created if missing).
 
@@ -390,17 +406,7 @@ class LocalBlobStore:
                 except FileNotFoundError:
                     continue
             report.removed.append(sha)
-        for tmp in self.tmp.iterdir():
-            if not tmp.name.endswith(_TMP_SUFFIX):
-                continue
-            try:
-                if tmp.stat().st_mtime > cutoff:
-                    report.kept_young += 1
-                    continue
-                tmp.unlink()
-            except FileNotFoundError:
-                continue
-            report.removed_temp += 1
+        sweep_temp(self.tmp, cutoff, report)
         return report
 
     def delete(self, sha256: str) -> bool:
