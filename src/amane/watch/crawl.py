@@ -251,9 +251,3 @@ class Crawler:
                             self.stats.queued += 1
         finally:
             self.close()
-
-
-def crawl(seeds: Sequence[str], source: str, *, limits: CrawlLimits | None = None, proxy: str | None = None,
-          progress: Callable[[int, int], None] | None = None) -> Iterator[RawDoc | Skip]:
-    """Pages of a bounded crawl from ``seeds`` (see the module's note)."""
-    return iter(Crawler(seeds, source, limits=limits, proxy=proxy, progress=progress))
