@@ -62,6 +62,17 @@ def _print(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
 
 
+def _show_report(data: dict[str, Any], first: tuple[str, ...] = ()) -> None:
+    """An ingest report as a table of counts (``first``: a collector's own counts before them), then
+    the first skipped inputs with their reasons."""
+    keys = (*first, "ingested", "duplicates", "near_duplicates", "already", "alerts")
+    t = Table(*(k.replace("_", " ") for k in keys), "skipped")
+    t.add_row(*(str(data.get(k, 0)) for k in keys), str(len(data["skipped"])))
+    out.print(t)
+    for sk in data["skipped"][:20]:
+        err.print(f"  skipped {sk['location']}: {sk['reason']} ({sk['message']})")
+
+
 @watch_app.command("ingest")
 def watch_ingest(
     path: Path,
@@ -93,12 +104,7 @@ def watch_ingest(
     if as_json:
         _print(data)
         return
-    t = Table("ingested", "duplicates", "near duplicates", "already", "alerts", "skipped")
-    t.add_row(*(str(data[k]) for k in ("ingested", "duplicates", "near_duplicates", "already", "alerts")),
-              str(len(report.skipped)))
-    out.print(t)
-    for sk in report.skipped[:20]:
-        err.print(f"  skipped {sk['location']}: {sk['reason']} ({sk['message']})")
+    _show_report(data)
 
 
 @watch_app.command("crawl")
@@ -133,13 +139,7 @@ def watch_crawl(
     if as_json:
         _print(data)
         return
-    t = Table("fetched", "ingested", "duplicates", "near duplicates", "already", "alerts", "skipped")
-    t.add_row(str(data.get("fetched", 0)),
-              *(str(data[k]) for k in ("ingested", "duplicates", "near_duplicates", "already", "alerts")),
-              str(len(report.skipped)))
-    out.print(t)
-    for sk in report.skipped[:20]:
-        err.print(f"  skipped {sk['location']}: {sk['reason']} ({sk['message']})")
+    _show_report(data, ("fetched",))
 
 
 @watch_app.command("classify")
