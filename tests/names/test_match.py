@@ -81,6 +81,25 @@ def test_two_letters_swapped_is_one_typo() -> None:
     assert 0.75 < swapped < similarity("محمد الرزين", ["Mohamed Razine"], spellings=False).score
 
 
+def test_one_typo_scores_the_same_in_a_short_name() -> None:
+    """يوسن for يونس (Younes, two consonants swapped) is one typo, as in a long name: the person
+    whose family name is written right comes before a namesake of the typo (Yaseen) whose
+    family name is one letter off."""
+    ranked = rank("يوسن نجاري", {1: ["Younes Najari"], 2: ["Yaseen Al-Naseer"]}, spellings=False)
+    assert [pid for pid, _ in ranked] == [1, 2]
+    assert ranked[0][1].why == "يوسن ~ Younes; نجاري ≈ Najari"
+
+
+@pytest.mark.parametrize(
+    ("typo", "stored", "part"),
+    [("Malik Azxani", "مالك عزماني", "Azxani ~ عزماني"), ("Nadia Cahfik", "نادية شفيق", "Cahfik ~ شفيق")],
+)
+def test_letter_typo_that_moves_the_skeleton_by_two_is_one_typo(typo: str, stored: str, part: str) -> None:
+    m = similarity(typo, [stored], spellings=False)
+    assert part in m.why
+    assert m.score > 0.85
+
+
 def test_short_forms() -> None:
     assert similarity("Zahra Bennani", ["Fatima Zahra Bennani"]).score > 0.8
     assert similarity("Aziz Tazi", ["Abdelaziz Tazi"]).score > 0.8

@@ -29,7 +29,16 @@ from .particles import (
     TITLES_AR,
     TITLES_LA,
 )
-from .skeleton import ARABIC_FLIPS, LATIN_FLIPS, ending_variants, fold_of, join_skeletons, skeleton_of, units_of
+from .skeleton import (
+    ARABIC_FLIPS,
+    LATIN_FLIPS,
+    deletions,
+    ending_variants,
+    fold_of,
+    join_skeletons,
+    skeleton_of,
+    units_of,
+)
 
 MAX_TOKENS = 8
 """Name parts kept per name; more than this is not a name (the rest is reported as dropped)."""
@@ -104,8 +113,9 @@ class NameAnalysis:
 # -- segments -> skeletons ------------------------------------------------------------------------
 
 
-def _segment_forms(seg: Segment) -> tuple[str, list[str], str]:
-    """(canonical skeleton, variants with the canonical first, fold) of one segment."""
+def _segment_forms(seg: Segment, canon_only: bool = False) -> tuple[str, list[str], str]:
+    """(canonical skeleton, variants with the canonical first, fold) of one segment; with
+    ``canon_only``, no readings (the variants are the canonical skeleton alone)."""
     if seg.kind in PREFIX_FORMS:
         skel, fold = PREFIX_FORMS[seg.kind]
         return skel, [skel], fold
@@ -141,9 +151,14 @@ def _segment_forms(seg: Segment) -> tuple[str, list[str], str]:
             ambiguous_l = True
     units, seen = units_of(text, seg.script)
     canon = skeleton_of(units, seg.script)
+    allah = seg.script == LA and seg.kind in ("suffix", "abdstem") and text.endswith("lah")
+    if canon_only and not allah:
+        return canon, [canon], fold_of(units)
     endings = ending_variants(units, seg.script)
-    if seg.script == LA and seg.kind in ("suffix", "abdstem") and text.endswith("lah") and endings:
+    if allah and endings:
         canon, endings = endings[0], [canon]  # the h of Allah is the ه that Arabic skeletons drop
+    if canon_only:
+        return canon, [canon], fold_of(units)
     variants: dict[str, None] = {canon: None}
     for v in endings:
         variants.setdefault(v, None)
@@ -171,6 +186,20 @@ def _segment_forms(seg: Segment) -> tuple[str, list[str], str]:
 _T_D_PREFIXES = frozenset({"id", "ait", "bent", "ould"})
 
 
+def _token_skeleton(segments: tuple[Segment, ...]) -> str:
+    """The canonical skeleton of a name part alone (``_token_forms(segments)[0]``, without the
+    readings)."""
+    if len(segments) == 1:
+        return _segment_forms(segments[0], True)[0] or EMPTY_SKELETON
+    parts: list[tuple[str, str]] = []
+    for i, seg in enumerate(segments):
+        skel, _, fold = _segment_forms(seg, True)
+        if i and segments[i - 1].kind in _T_D_PREFIXES and fold[:1] == "H":
+            skel = skel[1:]
+        parts.append((skel, fold))
+    return join_skeletons(parts) or EMPTY_SKELETON
+
+
 @lru_cache(maxsize=65536)
 def _token_forms(segments: tuple[Segment, ...]) -> tuple[str, tuple[str, ...], str]:
     forms = [_segment_forms(s) for s in segments]
@@ -195,6 +224,56 @@ def _token_forms(segments: tuple[Segment, ...]) -> tuple[str, tuple[str, ...], s
         elif len(forms) == 1 and segments[0].kind == "stem" and canon in _divine_skeletons():
             variants.setdefault("BD" + canon, None)
     return canon, tuple(variants), "".join(folds)
+
+
+MAX_EDIT_READINGS = 6
+"""Letter-typo readings kept per name part (``edit_readings``)."""
+_DIGRAPH_HEADS = frozenset("cskgdtp")
+"""Latin letters that an h after them makes into another consonant (ch, sh, kh, gh, dh, th, ph)."""
+
+
+@lru_cache(maxsize=16384)
+def edit_readings(segments: tuple[Segment, ...]) -> tuple[str, ...]:
+    """Skeletons of a name part read with one letter of its written form deleted, two adjacent
+    letters swapped or (Latin) an h put back after c, s, k, g, d, t or p, that the deletion keys
+    do not meet already: not its skeleton nor one of its readings, and neither one consonant
+    more, less or different. These are the one-letter typos that move a skeleton by two
+    consonants or more: a letter too many that is itself two consonants (Latin x = KS:
+    "Azxani" for Azmani), or that breaks a digraph ("Cahfik" for Chafik, "Fennihc" for
+    Fennich) or an article ("اتلنمروشي" for النمروشي, no longer seen as ال); a digraph's h left
+    out ("Aica" for Aicha). Query side only (``query_keys`` and the ranking): never stored."""
+    canon, variants, _ = _token_forms(segments)
+    # the one-consonant deletions that the deletion keys look up (none for a part this short)
+    near = set(deletions(canon)) if len(canon) >= 2 else set()
+    known = {canon, EMPTY_SKELETON, *variants, *near}
+    out: dict[str, None] = {}
+    for k, seg in enumerate(segments):
+        if seg.kind in PREFIX_FORMS:
+            continue
+        text = seg.text
+        n = len(text)
+        edits: dict[str, None] = {}
+        for i in range(n):
+            edits.setdefault(text[:i] + text[i + 1 :], None)
+        for i in range(n - 1):
+            if text[i] != text[i + 1]:
+                edits.setdefault(text[:i] + text[i + 1] + text[i] + text[i + 2 :], None)
+        if seg.script == LA:
+            for i in range(n):
+                if text[i] in _DIGRAPH_HEADS and text[i + 1 : i + 2] != "h":
+                    edits.setdefault(text[: i + 1] + "h" + text[i + 1 :], None)  # Aica = Aicha
+        for edited in edits:
+            if not edited:
+                continue
+            typed = Segment(edited, seg.script, seg.kind, seg.article)
+            skel = _token_skeleton((*segments[:k], typed, *segments[k + 1 :]))
+            if skel not in known and skel not in out:
+                # one consonant more, or one changed or two swapped, the deletion keys meet already
+                if canon not in deletions(skel) and near.isdisjoint(deletions(skel)):
+                    out.setdefault(skel, None)
+                else:
+                    known.add(skel)
+    return tuple(out)[:MAX_EDIT_READINGS]
 
 
 def _latin_segments(text: str, kind: str = "stem", article: bool = False) -> list[Segment]:

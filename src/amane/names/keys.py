@@ -11,7 +11,9 @@ candidates are found):
 ``nm``  one name part's skeleton: "MHMD" (single-word queries; weak on its own)
 
 Stored names get canonical skeletons only; queries add the readings that one script cannot
-decide (article or not, rh = غ or ر+ح...). Both lists are bounded whatever the input.
+decide (article or not, rh = غ or ر+ح...) and the letter-typo readings that the deletions miss
+(``analysis.edit_readings``: "Azxani" read without its x). Both lists are bounded whatever the
+input.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import itertools
 from functools import lru_cache
 
-from .analysis import EMPTY_SKELETON, NameAnalysis, NameToken, analyse, require_tokens
+from .analysis import EMPTY_SKELETON, NameAnalysis, NameToken, analyse, edit_readings, require_tokens
 from .skeleton import deletions
 
 KEYS_VERSION = 1
@@ -142,6 +144,13 @@ def query_keys_for_analysis(analysis: NameAnalysis) -> list[tuple[str, str]]:
         for x, y in ((a, b), (b, a)):
             for yv in y.variants[:TYPO_READINGS]:
                 _add(out, "nd", _pair(x.skeleton, yv), typo_limit)
+    # Letter typos that move a skeleton by two consonants or more (a Latin x, a broken digraph or
+    # article): the part read without the typo, as itself and one consonant short of the truth.
+    for a, b in pairs:
+        for x, y in ((a, b), (b, a)):
+            for r in edit_readings(x.segments):
+                _add(out, "np", _pair(r, y.skeleton), typo_limit)
+                _add(out, "nd", _pair(r, y.skeleton), typo_limit)
     for a, b in pairs:
         for x, y in ((a, b), (b, a)):
             if len(x.skeleton) >= MIN_DELETION_SKELETON and x.skeleton != EMPTY_SKELETON:
