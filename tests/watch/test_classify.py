@@ -47,7 +47,7 @@ def test_data_set_shape() -> None:
         assert set(r["labels"]) <= set(CATEGORIES)
         assert r["source"].startswith("written for Amane")
     test_share = sum(r["split"] == "test" for r in records) / len(records)
-    assert 0.3 <= test_share <= 0.45
+    assert 0.2 <= test_share <= 0.45  # 25 % since the third training batch (41 % before the second)
     per_cell = Counter((label, r["language"]) for r in records for label in (r["labels"] or ["none"]))
     for lang in EVAL_LANGUAGES:
         for cat in CATEGORIES:
@@ -199,8 +199,9 @@ def test_evaluate_on_a_hand_set() -> None:
 
 def test_quality_floor_on_the_held_out_split() -> None:
     """Regression guard, set a little under the figures measured when the models were shipped
-    (docs/watch-classifier.md): accurate macro-F1 0.754 with the Darija views (every language >= 0.66;
-    0.736 before them), fast 0.536 (every language >= 0.48), keyword baseline 0.245."""
+    (docs/watch-classifier.md): accurate macro-F1 0.769 since the third training batch (every language
+    >= 0.64, "none" flagged 0.333; 0.754 and 0.431 before it), fast 0.573 (every language >= 0.50, "none"
+    flagged 0.292), keyword baseline 0.245."""
     examples = evaluation_examples()
     texts = [e["text"] for e in examples]
     accurate = Classifier.train(training_examples(), **MODES["accurate"])
@@ -210,11 +211,11 @@ def test_quality_floor_on_the_held_out_split() -> None:
     fast = Classifier.train(training_examples(), **MODES["fast"])
     f = evaluate(lambda t: fast.predict_labels(t), examples)
     base = evaluate(keyword_baseline(), examples)
-    assert r["macro_f1"] >= 0.72, r["macro_f1"]
+    assert r["macro_f1"] >= 0.74, r["macro_f1"]
     assert min(v["f1"] for v in r["per_language"].values()) >= 0.62, r["per_language"]
-    assert r["none_fp_rate"] <= 0.46
-    assert f["macro_f1"] >= 0.50, f["macro_f1"]
+    assert r["none_fp_rate"] <= 0.38
+    assert f["macro_f1"] >= 0.53, f["macro_f1"]
     assert f["macro_f1"] >= base["macro_f1"] + 0.2
-    assert min(v["f1"] for v in f["per_language"].values()) >= 0.45, f["per_language"]
+    assert min(v["f1"] for v in f["per_language"].values()) >= 0.47, f["per_language"]
     assert f["micro"]["precision"] >= 0.7 and r["micro"]["precision"] >= 0.7
-    assert f["none_fp_rate"] <= 0.40
+    assert f["none_fp_rate"] <= 0.34
