@@ -32,3 +32,36 @@ def test_sqlite_runs_wal_full_with_foreign_keys(tmp_path: object) -> None:
         assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.dispose()
+
+
+def test_group_commit_flushes_the_log_after_handing_on_the_write_lock(tmp_path: object,
+                                                                      monkeypatch: object) -> None:
+    """The audit writer's batches commit without the flush, then flush the write-ahead log once the
+    write lock is free again, before the caller is told the batch is durable."""
+    import os
+
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    db = Database(f"sqlite:///{tmp_path}/g.db")
+    with db.write_connection() as c:
+        c.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    synced: list[tuple[str, bool]] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        lock = db._write_lock
+        assert lock is not None
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), lock._thread_lock.locked()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    with db.group_write_connection() as c:
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL: the flush comes after
+        c.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert synced == []
+    assert synced == [(f"{tmp_path}/g.db-wal", False)]  # flushed, with the lock already released
+    with db.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # every other connection: FULL
+        assert c.exec_driver_sql("SELECT x FROM t").scalar() == 1
+    db.dispose()

@@ -176,7 +176,7 @@ class AuditWriter:
                 return
             batch = self._drain(first)
             try:
-                with self.db.write_connection() as conn:
+                with self.db.group_write_connection() as conn:
                     append(conn, ((p.actor, p.event) for p in batch))
                 self.batches += 1
                 self.records += len(batch)
