@@ -186,6 +186,12 @@ def _segment_forms(seg: Segment, canon_only: bool = False) -> tuple[str, list[st
 _T_D_PREFIXES = frozenset({"id", "ait", "bent", "ould"})
 
 
+def _h_joins_prefix(segments: tuple[Segment, ...], i: int, fold: str) -> bool:
+    """Rule 3 across the joint of a prefix ending in T/D: segment ``i`` starts with an h that the
+    prefix absorbs ("Id Hammou" = "إدحمو"), so its skeleton loses its first consonant."""
+    return i > 0 and segments[i - 1].kind in _T_D_PREFIXES and fold[:1] == "H"
+
+
 def _token_skeleton(segments: tuple[Segment, ...]) -> str:
     """The canonical skeleton of a name part alone (``_token_forms(segments)[0]``, without the
     readings)."""
@@ -194,9 +200,7 @@ def _token_skeleton(segments: tuple[Segment, ...]) -> str:
     parts: list[tuple[str, str]] = []
     for i, seg in enumerate(segments):
         skel, _, fold = _segment_forms(seg, True)
-        if i and segments[i - 1].kind in _T_D_PREFIXES and fold[:1] == "H":
-            skel = skel[1:]
-        parts.append((skel, fold))
+        parts.append((skel[1:] if _h_joins_prefix(segments, i, fold) else skel, fold))
     return join_skeletons(parts) or EMPTY_SKELETON
 
 
@@ -204,9 +208,8 @@ def _token_skeleton(segments: tuple[Segment, ...]) -> str:
 def _token_forms(segments: tuple[Segment, ...]) -> tuple[str, tuple[str, ...], str]:
     forms = [_segment_forms(s) for s in segments]
     for i in range(1, len(forms)):
-        # rule 3 across the joint of a prefix ending in T/D: "Id Hammou" = "إدحمو"
         skel, readings, fold = forms[i]
-        if segments[i - 1].kind in _T_D_PREFIXES and fold[:1] == "H":
+        if _h_joins_prefix(segments, i, fold):
             forms[i] = (skel[1:], [v[1:] if v.startswith("H") else v for v in readings], fold)
     folds = [f[2] for f in forms]
     canon = join_skeletons([(f[0], f[2]) for f in forms]) or EMPTY_SKELETON
