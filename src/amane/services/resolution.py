@@ -47,10 +47,6 @@ REVIEW_FLOOR = 0.5
 DEFAULT_THRESHOLD = 0.9
 STATUSES = ("pending", "accepted", "rejected", "undone")
 MAX_PAGE = 200
-PERSON_FIELDS = (
-    "given_name", "family_name", "given_name_ar", "family_name_ar", "father_name", "mother_name",
-    "birth_date", "birth_place", "sex", "national_id", "phone",
-)
 
 
 @dataclass(frozen=True)
@@ -185,7 +181,7 @@ class ResolutionService:
     # -- runs ----------------------------------------------------------------------------
 
     def _load_persons(self, s: Session, actor: Actor, unit: Unit | None) -> list[Any]:
-        from amane.resolve import PersonRecord
+        from amane.resolve import PERSON_FIELDS, PersonRecord
 
         conds: list[Any] = [Entity.schema == "Person", visible_entities(actor, capability="persons.resolve")]
         if unit is not None:
