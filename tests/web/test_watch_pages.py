@@ -12,6 +12,7 @@ import html
 import json
 import os
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from amane.services.context import Actor
 from amane.store.tables import WatchAlert, WatchItem
 from amane.web.i18n import t
 from amane.web.watch import Span, highlight_segments
+from tests.watch.test_crawl import Site, site  # noqa: F401 - the test site fixture
 from tests.web.test_pages import LANGS, html_tag, sign_in, txt
 
 pytest.importorskip("amane.watch.pipeline")
@@ -336,6 +338,54 @@ def test_upload_form_ingests_a_jsonl_file(world: Any) -> None:
     assert r.status_code == 422 and 'id="file-error"' in txt(r)
 
 
+def test_crawl_form_collects_with_progress(world: Any, site: tuple[str, Site]) -> None:  # noqa: F811
+    base, content = site
+    client, csrf = _analyst(world)
+    client.cookies.set("amane_lang", "en")
+    page = txt(client.get("/watch/crawl"))
+    assert 'name="seeds"' in page and 'href="/watch/crawl" aria-current="page"' in page
+    # bad input: each field named beside itself, nothing fetched, no job
+    before = sum(content.hits.values())
+    r = client.post("/watch/crawl", data={"csrf": csrf, "seeds": "not-an-address", "source": "", "max_pages": "abc",
+                                          "max_depth": "99", "delay": "0", "timeout": "1"})
+    assert r.status_code == 422
+    page = txt(r)
+    for name in ("seeds", "source", "max_pages", "max_depth"):
+        assert f'id="{name}-error"' in page, name
+    assert 'id="delay-error"' not in page and "not-an-address" in page  # what was typed stays
+    assert sum(content.hits.values()) == before
+    # a crawl of the test site: a progress page that refreshes itself, then the report
+    r = client.post("/watch/crawl", data={"csrf": csrf, "seeds": f"{base}/\n\n", "source": "market-web",
+                                          "max_pages": "20", "max_depth": "1", "delay": "0", "timeout": "1",
+                                          "robots": "on"}, follow_redirects=False)
+    assert r.status_code == 303
+    job_url = r.headers["location"]
+    assert job_url.startswith("/watch/crawl/")
+    for _ in range(300):
+        body = txt(client.get(job_url, headers={"HX-Request": "true"}))
+        if 'hx-get="' + job_url not in body:
+            break
+        time.sleep(0.1)
+    assert 'id="report"' in body, body[-2000:]
+    fetched = int(re.search(r'id="count-fetched">(\d+)<', body).group(1))  # type: ignore[union-attr]
+    ingested = int(re.search(r'id="count-ingested">(\d+)<', body).group(1))  # type: ignore[union-attr]
+    assert fetched >= 8 and ingested >= 4
+    assert t("watch.skip_reasons.crawl.robots", "en") in body and t("watch.skip_reasons.crawl.http", "en") in body
+    assert content.hits["/private/secret.html"] == 0
+    _rows, total = world.svc.watch.items(world.actor("REGA", "analyst"), source="market-web")
+    assert total == ingested
+    # in Arabic, right to left, with the words of the page
+    client.cookies.set("amane_lang", "ar")
+    body = txt(client.get(job_url))
+    assert 'dir="rtl"' in html_tag(body) and t("watch.crawl.report_title", "ar", source="market-web") in body
+    # another user's job answers like a missing one; an officer may not collect
+    other, _ = sign_in(world, world.username("REGB", "analyst"))
+    assert other.get(job_url).status_code == other.get("/watch/crawl/no-such-job").status_code == 404
+    officer, ocsrf = sign_in(world, world.username("REGA", "officer"))
+    assert officer.get("/watch/crawl").status_code == 403
+    assert officer.post("/watch/crawl", data={"csrf": ocsrf, "seeds": base + "/", "source": "x"}).status_code == 403
+
+
 def test_export_downloads_a_stix_bundle(world: Any) -> None:
     ids = _seed(world)
     analyst = world.actor("REGA", "analyst")
@@ -448,7 +498,8 @@ def watch_server(tmp_path: Path) -> Any:
 
 
 @pytest.mark.browser
-def test_watch_in_the_browser(watch_server: dict[str, Any], tmp_path: Path) -> None:
+def test_watch_in_the_browser(watch_server: dict[str, Any], tmp_path: Path,
+                              site: tuple[str, Site]) -> None:  # noqa: F811
     """An Arabic-speaking analyst: dashboard, an item, the upload with its progress, the queue.
     Screenshots go to ``test-artifacts/screenshots/watch_*.png`` (or ``$AMANE_SCREENSHOTS``)."""
     import pyotp
@@ -513,6 +564,20 @@ def test_watch_in_the_browser(watch_server: dict[str, Any], tmp_path: Path) -> N
             expect(page.locator("#count-skipped")).to_have_text("1")
             assert page.url.endswith("/watch/upload")
             page.screenshot(path=str(shots / "watch_upload_ar.png"), full_page=True)
+
+            # a crawl of a (local) site from the web: progress, then the report in place
+            page.goto(base + "/watch/crawl")
+            page.fill("textarea[name=seeds]", site[0] + "/")
+            page.fill("input[name=source]", "market-site")
+            page.fill("input[name=delay]", "0")
+            page.fill("input[name=timeout]", "1")
+            no_overflow(page)
+            page.screenshot(path=str(shots / "watch_crawl_form_ar.png"), full_page=True)
+            page.click("#crawl-form button[type=submit]")
+            expect(page.locator("#report")).to_be_visible(timeout=60_000)
+            assert int(page.locator("#count-fetched").inner_text()) >= 8
+            no_overflow(page)
+            page.screenshot(path=str(shots / "watch_crawl_ar.png"), full_page=True)
 
             # the alert queue
             page.goto(base + "/watch/alerts")

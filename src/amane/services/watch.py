@@ -271,16 +271,13 @@ class WatchService:
                                     kind="rss").as_dict()
         return out
 
-    def crawl(self, actor: Actor, seeds: Sequence[str], *, source: str, unit: str | None = None,
-              max_pages: int = 200, max_depth: int = 2, delay: float = 1.0, timeout: float = 15.0,
-              robots: bool = True, proxy: str | None = None,
-              progress: Callable[[int, int], None] | None = None) -> IngestReport:
-        """Collect pages from ``seeds`` (and the pages they link to on the same hosts, within the
-        limits) and ingest them (``amane.watch.crawl``). Audited with the seeds and limits before the
-        first request; the proxy is the setting ``watch_proxy`` unless given."""
-        from amane.watch.crawl import Crawler, CrawlLimits, normalise_url
+    @staticmethod
+    def check_crawl(seeds: Sequence[str], *, max_pages: int = 200, max_depth: int = 2, delay: float = 1.0,
+                    timeout: float = 15.0) -> list[str]:
+        """The seeds normalised, or ValidationFailed naming each field out of its rule (nothing is
+        fetched or written either way)."""
+        from amane.watch.crawl import normalise_url
 
-        actor.require("watch.ingest")
         errors: list[FieldError] = []
         cleaned = [normalise_url(u) for u in seeds]
         if not seeds or len(seeds) > 50:
@@ -294,12 +291,25 @@ class WatchService:
                 errors.append(FieldError(name, "range", f"between {low} and {high}"))
         if errors:
             raise ValidationFailed(errors)
+        return [c for c in cleaned if c]
+
+    def crawl(self, actor: Actor, seeds: Sequence[str], *, source: str, unit: str | None = None,
+              max_pages: int = 200, max_depth: int = 2, delay: float = 1.0, timeout: float = 15.0,
+              robots: bool = True, proxy: str | None = None,
+              progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Collect pages from ``seeds`` (and the pages they link to on the same hosts, within the
+        limits) and ingest them (``amane.watch.crawl``). Audited with the seeds and limits before the
+        first request; the proxy is the setting ``watch_proxy`` unless given."""
+        from amane.watch.crawl import Crawler, CrawlLimits
+
+        actor.require("watch.ingest")
+        seeds = self.check_crawl(seeds, max_pages=max_pages, max_depth=max_depth, delay=delay, timeout=timeout)
         proxy = proxy if proxy is not None else (self.proxy or None)
         limits = CrawlLimits(max_pages=max_pages, max_depth=max_depth, delay=delay, timeout=timeout, robots=robots)
         self.writer.record(actor, AuditEvent("watch.crawl", "WatchSource", source, details={
-            "seeds": [c for c in cleaned if c], "max_pages": max_pages, "max_depth": max_depth,
+            "seeds": list(seeds), "max_pages": max_pages, "max_depth": max_depth,
             "robots": robots, "proxy": bool(proxy)}))
-        crawler = Crawler([c for c in cleaned if c], source, limits=limits, proxy=proxy, progress=progress)
+        crawler = Crawler(list(seeds), source, limits=limits, proxy=proxy, progress=progress)
         report = self.ingest(actor, crawler, source=source, kind="crawl", unit=unit)
         report.extra = {"fetched": crawler.stats.fetched, "kept": crawler.stats.kept,
                         "queued": crawler.stats.queued}

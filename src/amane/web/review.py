@@ -5,10 +5,6 @@ undoing a merge from a person's page. Thin like the other pages: the rules live 
 from __future__ import annotations
 
 import re
-import secrets
-import threading
-import time
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,74 +14,32 @@ from starlette.datastructures import FormData
 
 from amane.api.deps import services
 from amane.services.context import Actor
-from amane.services.errors import Conflict, NotFound, ValidationFailed
+from amane.services.errors import Conflict, ValidationFailed
 from amane.services.resolution import STATUSES
+from amane.web import jobs
 from amane.web.routes import Form, Who, _int, page_lang, redirect, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
 #: Fields shown side by side, in this order.
 FIELDS = ("given_name", "family_name", "given_name_ar", "family_name_ar", "father_name", "mother_name",
-          "birth_date", "birth_place", "sex", "national_id", "phone")
-
-
-@dataclass
-class Job:
-    """A resolution run started from the web page, running in a thread of this process."""
-
-    id: str
-    user: str
-    unit: str
-    started: float = field(default_factory=time.time)
-    stage: str = ""
-    done: int = 0
-    total: int = 0
-    finished: bool = False
-    result: dict[str, Any] | None = None
-    error: str = ""
-
-
-_jobs: dict[str, Job] = {}
-_jobs_lock = threading.Lock()
+          "birth_date", "birth_place", "address", "sex", "national_id", "phone")
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def _start_job(request: Request, actor: Actor, unit: str) -> Job:
+def _start_job(request: Request, actor: Actor, unit: str) -> jobs.Job:
     svc = services(request)
-    job = Job(secrets.token_urlsafe(12), actor.username, unit)
-    with _jobs_lock:
-        old = [k for k, j in _jobs.items() if j.finished and time.time() - j.started > 3600]
-        for k in old:
-            del _jobs[k]
-        _jobs[job.id] = job
 
-    def progress(stage: str, done: int, total: int) -> None:
-        job.stage, job.done, job.total = stage, done, total
+    def work(progress: jobs.Progress) -> dict[str, Any]:
+        res = svc.resolution.run(actor, unit=unit or None, progress=progress)
+        result = {k: v for k, v in res.as_dict().items() if k != "clusters"}
+        result["clusters"] = len(res.clusters)
+        return result
 
-    def work() -> None:
-        try:
-            res = svc.resolution.run(actor, unit=unit or None, progress=progress)
-            job.result = {k: v for k, v in res.as_dict().items() if k != "clusters"}
-            job.result["clusters"] = len(res.clusters)
-        except ValidationFailed as exc:
-            job.error = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, logged by the thread
-            job.error = str(exc) or exc.__class__.__name__
-        finally:
-            job.finished = True
-
-    threading.Thread(target=work, name=f"resolve-{job.id}", daemon=True).start()
-    return job
-
-
-def _job_for(actor: Actor, job_id: str) -> Job:
-    job = _jobs.get(job_id)
-    if job is None or job.user != actor.username:
-        raise NotFound("job", job_id)
-    return job
+    return jobs.start("resolve", actor.username, work)
 
 
 @router.get("/review")
@@ -139,10 +93,9 @@ def review_run(request: Request, actor: Actor = Who, form: FormData = Form) -> R
 
 @router.get("/review/runs/{job_id}")
 def review_run_page(job_id: str, request: Request, actor: Actor = Who) -> HTMLResponse:
-    job = _job_for(actor, job_id)
+    job = jobs.get("resolve", actor.username, job_id)
     partial = bool(request.headers.get("hx-request"))
-    return render(request, "review_run.html", {"job": job, "partial": partial,
-                                               "elapsed": time.time() - job.started})
+    return render(request, "review_run.html", {"job": job, "partial": partial, "elapsed": job.elapsed})
 
 
 @router.post("/records/view/{eid}/merges/{mid}/undo")

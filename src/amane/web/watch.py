@@ -38,6 +38,7 @@ from starlette.datastructures import FormData, UploadFile
 from amane.api.deps import services
 from amane.services.context import Actor
 from amane.services.errors import Conflict, FieldError, NotFound, ValidationFailed
+from amane.web import jobs
 from amane.web.i18n import has, t
 from amane.web.monitoring import _nice_max as _round_max
 from amane.web.monitoring import fmt_int, fmt_num, fmt_pct, ltr
@@ -535,12 +536,7 @@ def term_remove(term_id: int, request: Request, actor: Actor = Who, form: FormDa
 def _upload_page(request: Request, *, report: Mapping[str, Any] | None = None,
                  errors: Mapping[str, list[Problem]] | None = None, values: Mapping[str, str] | None = None,
                  status: int = 200) -> HTMLResponse:
-    lang = page_lang(request)
-    skipped = []
-    for s in (report or {}).get("skipped", []):
-        key = f"watch.skip_reasons.{s.get('reason')}"
-        skipped.append({**s, "reason_label": t(key, lang) if has(key, lang) else s.get("reason", "")})
-    ctx = {"report": report, "skipped": skipped, "errors": dict(errors or {}),
+    ctx = {"report": report, "skipped": _skipped(report, page_lang(request)), "errors": dict(errors or {}),
            "values": dict(values or {"format": "auto"}), "formats": INGEST_FORMATS}
     return _page(request, "watch_upload.html", ctx, status=status)
 
@@ -582,6 +578,89 @@ async def upload_submit(request: Request, actor: Actor = Who, form: FormData = F
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return _upload_page(request, report=report, values=values)
+
+
+# --------------------------------------------------------------------------- crawl
+
+CRAWL_DEFAULTS = {"seeds": "", "source": "", "max_pages": "50", "max_depth": "1", "delay": "1", "timeout": "15",
+                  "robots": "on"}
+
+
+def _skipped(report: Mapping[str, Any] | None, lang: str) -> list[dict[str, Any]]:
+    """The report's skipped parts with their reason in the page language."""
+    out = []
+    for s in (report or {}).get("skipped", []):
+        key = f"watch.skip_reasons.{s.get('reason')}"
+        out.append({**s, "reason_label": t(key, lang) if has(key, lang) else s.get("reason", "")})
+    return out
+
+
+def _crawl_page(request: Request, *, errors: Mapping[str, list[Problem]] | None = None,
+                values: Mapping[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    ctx = {"errors": dict(errors or {}), "values": dict(values or CRAWL_DEFAULTS), "job": None}
+    return _page(request, "watch_crawl.html", ctx, status=status)
+
+
+@router.get("/watch/crawl")
+def crawl_page(request: Request, actor: Actor = Who) -> HTMLResponse:
+    actor.require("watch.ingest")
+    return _crawl_page(request)
+
+
+def _number(form: FormData, name: str, errors: list[FieldError], *, integer: bool) -> float:
+    raw = _text(form, name, 32).replace(",", ".")
+    try:
+        return int(raw) if integer else float(raw)
+    except ValueError:
+        errors.append(FieldError(name, "integer" if integer else "number", "a number is expected"))
+        return 0
+
+
+@router.post("/watch/crawl")
+def crawl_submit(request: Request, actor: Actor = Who, form: FormData = Form) -> Response:
+    """Check the form (field errors shown in place, nothing fetched), then collect in a background
+    job and send the user to its progress page."""
+    actor.require("watch.ingest")
+    lang = page_lang(request)
+    values = {k: _text(form, k, 30_000 if k == "seeds" else 200) for k in CRAWL_DEFAULTS}
+    values["robots"] = "on" if form.get("robots") else ""
+    seeds = [line.strip() for line in values["seeds"].splitlines() if line.strip()]
+    errors: list[FieldError] = []
+    if not values["source"]:
+        errors.append(FieldError("source", "property.required", "give the collection a name"))
+    max_pages = int(_number(form, "max_pages", errors, integer=True))
+    max_depth = int(_number(form, "max_depth", errors, integer=True))
+    delay = _number(form, "delay", errors, integer=False)
+    timeout = _number(form, "timeout", errors, integer=False)
+    svc = services(request).watch
+    try:
+        seeds = svc.check_crawl(seeds, max_pages=max_pages, max_depth=max_depth, delay=delay, timeout=timeout)
+    except ValidationFailed as exc:  # the service's rules, but for a field already flagged as not a number
+        flagged = {e.field for e in errors}
+        errors.extend(e for e in exc.errors if e.field not in flagged)
+    if errors:
+        return _crawl_page(request, errors=problems_by_field(ValidationFailed(errors), lang), values=values, status=422)
+    source, robots = values["source"], bool(values["robots"])
+
+    def work(progress: jobs.Progress) -> dict[str, Any]:
+        report = svc.crawl(actor, seeds, source=source, max_pages=max_pages, max_depth=max_depth, delay=delay,
+                           timeout=timeout, robots=robots,
+                           progress=lambda done, total: progress("crawl", done, total))
+        return report.as_dict()
+
+    job = jobs.start("crawl", actor.username, work, label=source)
+    return redirect(f"/watch/crawl/{job.id}")
+
+
+@router.get("/watch/crawl/{job_id}")
+def crawl_job(job_id: str, request: Request, actor: Actor = Who) -> HTMLResponse:
+    """The job's progress (the page polls itself with htmx until it is finished), then its report."""
+    actor.require("watch.ingest")
+    job = jobs.get("crawl", actor.username, job_id)
+    report = job.result if job.finished else None
+    ctx = {"job": job, "report": report, "skipped": _skipped(report, page_lang(request)), "errors": {},
+           "values": CRAWL_DEFAULTS}
+    return _page(request, "watch_crawl.html", ctx)
 
 
 # --------------------------------------------------------------------------- export
