@@ -24,6 +24,16 @@ loading take about 15 minutes the first time (3.9 GB under /tmp, a 5.5 GB schema
 start in seconds. PostgreSQL tables are VACUUMed once after loading, as autovacuum would do on a
 production server (it is off on the development server). ``--keys N`` first times the names
 engine's keys as the import computes them; ``--profile N`` prints a cProfile of the searches.
+
+``--quality N`` measures the recall of real names among the stored persons: the held-out Moroccan
+identities of bench/names_quality.py (Wikidata Arabic-Latin pairs, never tuned on) are imported
+into the same database (external ids ``wq-*``, idempotent: the cached database keeps them), one
+form each, and searched with the other script's forms, clean and noisy (at most N queries per
+direction and noise), through the service; ranking uses arabic-name-romanizer's dictionary rebuilt
+without these pairs, as in bench/names_quality.py. Reference in the same run: the names engine in
+memory over the same names (held-out persons and every generated person's full names) ranking
+the 5,000 candidates with the most key hits (50 times the database's bound), so the difference is
+what the bounded candidate list in the database loses.
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ from sqlalchemy import create_engine, func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # bench.names_quality
 
 from rapidfuzz import fuzz, process  # noqa: E402
 
@@ -357,6 +368,156 @@ def key_speed(people: Path, n: int) -> None:
           f"per person ({len(persons):,} persons, {full:,} names, fresh process)", flush=True)
 
 
+# -- recall of real name pairs among the stored persons ---------------------------------------------
+
+QUALITY_PREFIX = "wq-"
+
+
+def wikidata_set(max_per_cell: int, seed: int = 5) -> tuple[list[dict[str, Any]], list[tuple[str, str, str, str]],
+                                                           list[str], Any]:
+    """The held-out Moroccan identities of bench/names_quality.py (never tuned on): one form of each
+    stored as a person (Arabic for every other identity, Latin for the rest; first word the given
+    name), queried with the other script's forms, clean and with its noise (swap, no article, one
+    typo, ه/ة ي/ى), at most ``max_per_cell`` queries per direction and noise. Returns (persons,
+    queries (text, external_id, direction, noise), the stored texts, arabic-name-romanizer's
+    dictionary rebuilt without these pairs)."""
+    from bench.names_quality import NOISES, clean_dictionary, load_identities, split_of
+
+    identities = load_identities()
+    members = [g for g in identities if g.ma and split_of(g) == "heldout"]
+    persons: list[dict[str, Any]] = []
+    stored: list[str] = []
+    cells: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for i, g in enumerate(members):
+        script = "ar" if i % 2 == 0 else "la"
+        text_ = g.best(script)
+        given, _, family = text_.partition(" ")
+        ext = f"{QUALITY_PREFIX}{i}"
+        suffix = "_ar" if script == "ar" else ""
+        persons.append({"external_id": ext, f"given_name{suffix}": given, f"family_name{suffix}": family})
+        stored.append(text_)
+        direction = "LA->AR" if script == "ar" else "AR->LA"
+        for form in sorted(g.la if script == "ar" else g.ar):
+            cells.setdefault((direction, "all"), []).append((form, ext))
+    queries: list[tuple[str, str, str, str]] = []
+    for (direction, _), pairs in sorted(cells.items()):
+        for noise, fn in NOISES.items():
+            rng = random.Random(f"{seed}:{direction}:{noise}")
+            cell = [(out, ext) for q, ext in pairs if (out := fn(q, rng)) is not None]
+            if len(cell) > max_per_cell:
+                cell = rng.sample(cell, max_per_cell)
+            queries.extend((q, ext, direction, noise) for q, ext in cell)
+    workdir = Path(tempfile.mkdtemp(prefix="amane-wq-"))
+    spellings = clean_dictionary(identities, "heldout", workdir)
+    return persons, queries, stored, spellings
+
+
+def load_wikidata(url: str, persons: list[dict[str, Any]]) -> int:
+    """Import the held-out persons (idempotent on external_id: a second run adds nothing); returns
+    how many were new."""
+    svc = _open(url)
+    try:
+        report = svc.imports.import_rows(Actor.system(), "Person", [Row(i, p) for i, p in enumerate(persons, 2)],
+                                         unit=_unit(svc))
+        assert not report.errors, report.errors[:3]
+        return int(report.created)
+    finally:
+        svc.close()
+
+
+def _recall_table(found: dict[tuple[str, str], list[tuple[int, int]]]) -> dict[str, float]:
+    """(rank of the person, rank of the first result with the person's stored name) -> recall@1,
+    recall@10, and recall@10 counting a namesake written exactly like the stored name (the two
+    cannot be told apart by the name alone), clean and noisy queries."""
+    out: dict[str, float] = {}
+    for group in ("clean", "noisy"):
+        ranks = [r for (d, n), rs in found.items() if (n == "clean") == (group == "clean") for r in rs]
+        if ranks:
+            out[f"{group}_r1"] = sum(r == 0 for r, _ in ranks) / len(ranks)
+            out[f"{group}_r10"] = sum(0 <= r < 10 for r, _ in ranks) / len(ranks)
+            out[f"{group}_r10_name"] = sum(0 <= r < 10 or 0 <= t < 10 for r, t in ranks) / len(ranks)
+            out[f"{group}_n"] = len(ranks)
+    return out
+
+
+MEMORY_CAP = 5000
+"""Candidates ranked per query by the in-memory reference (50 times the database's bound)."""
+
+
+def memory_engine(stored: list[str], people: Path, spellings: Any) -> Any:
+    """The names engine in memory over the same names as the database holds (the held-out persons,
+    then every generated person's Latin and Arabic full names), ranking the MEMORY_CAP candidates
+    with the most key hits: the reference for what the database's bounded candidate list loses."""
+    from bench.names_quality import Amane
+
+    names: list[str] = []
+    for row in _name_rows(people):
+        for full in (f"{row[1]} {row[2]}".strip(), f"{row[3]} {row[4]}".strip()):
+            if full:
+                names.append(full)
+    # the held-out persons at random places: ties between equal scores go by position, as they go
+    # by record id in the database, so that neither side is favoured
+    rng = random.Random(7)
+    slots = sorted(rng.sample(range(len(names) + len(stored)), len(stored)))
+    position: dict[str, int] = {}
+    merged: list[str] = []
+    it = iter(names)
+    k = 0
+    for i in range(len(names) + len(stored)):
+        if k < len(slots) and slots[k] == i:
+            position[f"{QUALITY_PREFIX}{k}"] = i
+            merged.append(stored[k])
+            k += 1
+        else:
+            merged.append(next(it))
+    t0 = time.perf_counter()
+    engine = Amane(merged, spellings, cap=MEMORY_CAP)
+    engine.memo = {}  # type: ignore[attr-defined]
+    engine.position = position  # type: ignore[attr-defined]
+    names = merged
+    gc.collect()
+    gc.freeze()  # millions of objects that the collector would walk again during later timings
+    print(f"in-memory reference: {len(names):,} names indexed in {time.perf_counter() - t0:.0f} s", flush=True)
+    return engine
+
+
+def measure_wikidata(url: str, queries: list[tuple[str, str, str, str]], stored: list[str],
+                     spellings: Any, engine: Any) -> dict[str, Any]:
+    """Recall@1/@10 of the held-out queries through the service (national user), and of ``engine``
+    (memory_engine: the same names, 50 times more candidates ranked)."""
+    import amane.names.spellings as sp
+
+    sp._default, sp._default_tried = spellings, True  # the dictionary without the evaluated pairs
+    svc = _open(url)
+    actor = scope_actor(svc, "national")
+    db: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    mem: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    text_of = {f"{QUALITY_PREFIX}{i}": t for i, t in enumerate(stored)}
+    lat: list[float] = []
+    for q, ext, direction, noise in queries:
+        t = time.perf_counter()
+        try:
+            hits = svc.persons.search(actor, PersonQuery(q, limit=10))
+        except Exception:  # noqa: BLE001 - a query the engine refuses (only particles...) is a miss
+            hits = []
+        lat.append((time.perf_counter() - t) * 1000)
+        exts = [h.external_id for h in hits]
+        same = [i for i, h in enumerate(hits) if text_of[ext] in h.names]
+        db.setdefault((direction, noise), []).append((exts.index(ext) if ext in exts else -1,
+                                                      same[0] if same else -1))
+        if q not in engine.memo:  # the same for every backend: ranked once
+            engine.memo[q] = list(engine.search(q)[:10])
+        ranked = engine.memo[q]
+        pos = engine.position[ext]
+        same = [i for i, j in enumerate(ranked) if engine.stored[j] == text_of[ext]]
+        mem.setdefault((direction, noise), []).append((ranked.index(pos) if pos in ranked else -1,
+                                                       same[0] if same else -1))
+    svc.close()
+    srt = sorted(lat)
+    return {"db": _recall_table(db), "memory": _recall_table(mem), "queries": len(queries),
+            "p50": statistics.median(srt), "p95": srt[max(0, int(len(srt) * 0.95) - 1)]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--persons", type=int, default=100000)
@@ -371,6 +532,10 @@ def main() -> None:
     ap.add_argument("--cache-dir", default=os.environ.get("AMANE_BENCH_CACHE", "/tmp/amane-bench-search"))
     ap.add_argument("--fresh", action="store_true", help="load into a throw-away database (no cache)")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the queries, print N lines")
+    ap.add_argument("--quality", type=int, default=0, metavar="N",
+                    help="also store the held-out Wikidata identities of bench/names_quality.py among the persons "
+                         "and measure their cross-script recall through the service (N queries per direction "
+                         "and noise at most)")
     ap.add_argument("--keys", type=int, default=0, metavar="N",
                     help="first time the names engine's keys over N persons, as the import computes them")
     args = ap.parse_args()
@@ -387,6 +552,8 @@ def main() -> None:
     del names  # a million tuples would only slow the garbage collector down during the searches
     gc.collect()
     cache = None if args.fresh else cache_dir
+    wq = wikidata_set(args.quality) if args.quality else None
+    engine: Any = None
     for backend in args.backends.split(","):
         cleanup: Any = None
         if backend == "sqlite":
@@ -404,6 +571,14 @@ def main() -> None:
                     results[f"{scope} before"] = measure(backend, url, sample, warm, args.profile, scope,
                                                          previous=True)
                 results[scope] = measure(backend, url, sample, warm, args.profile, scope)
+            quality = None
+            if wq is not None:
+                added = load_wikidata(url, wq[0])
+                print(f"[{backend}] {len(wq[0]):,} held-out Wikidata persons stored among them ({added:,} new)",
+                      flush=True)
+                if engine is None:
+                    engine = memory_engine(wq[2], people, wq[3])
+                quality = measure_wikidata(url, wq[1], wq[2], wq[3], engine)
         finally:
             if isinstance(cleanup, Path):
                 shutil.rmtree(cleanup, ignore_errors=True)
@@ -420,6 +595,16 @@ def main() -> None:
             if before is not None:
                 same = sum(a == b for a, b in zip(before["answers"], m["answers"], strict=True))
                 print(f"    same top 10 (ids, order, scores) as before: {same} of {len(sample)} queries")
+        if quality is not None:
+            d, m = quality["db"], quality["memory"]
+            print(f"  held-out Wikidata names, cross-script, {quality['queries']} queries "
+                  f"(p50 {quality['p50']:.1f} ms, p95 {quality['p95']:.1f} ms): in the database among "
+                  f"{stored + len(wq[0] if wq else ()):,} persons recall@1/@10/@10 or the same name written the "
+                  f"same: clean {d['clean_r1']:.3f}/{d['clean_r10']:.3f}/{d['clean_r10_name']:.3f}, noisy "
+                  f"{d['noisy_r1']:.3f}/{d['noisy_r10']:.3f}/{d['noisy_r10_name']:.3f}; the names engine in "
+                  f"memory over the same names, {MEMORY_CAP} candidates ranked: clean {m['clean_r1']:.3f}/"
+                  f"{m['clean_r10']:.3f}/{m['clean_r10_name']:.3f}, noisy {m['noisy_r1']:.3f}/"
+                  f"{m['noisy_r10']:.3f}/{m['noisy_r10_name']:.3f}", flush=True)
         print(f"  baseline: brute-force rapidfuzz over {stored:,} Latin names: {bl:.1f} ms per query "
               f"(median of {min(args.baseline_queries, len(sample))} Latin queries)", flush=True)
 
