@@ -163,7 +163,7 @@ def test_febrl3_sample_f1_floor() -> None:
     tp = len(pred & truth)
     f1 = 2 * tp / (len(pred) + len(truth))
     assert res.stats["parameters"].startswith("m priors, u estimated")
-    assert f1 >= 0.95, (f1, len(pred), len(truth), tp)
+    assert f1 >= 0.98, (f1, len(pred), len(truth), tp)  # 0.992 (0.991 without the address)
 
 
 def test_address_columns_meet_across_scripts_and_spellings() -> None:
