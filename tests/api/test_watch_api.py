@@ -1,11 +1,12 @@
 """The cyber watch and trace scans over HTTP: upload ingest, items and item view with record hits,
-triage with its 409, 404 for another region, STIX export/import, classify; queue a trace scan of
+triage with its 409, 404 for another region, STIX export/import, classify, a crawl job; queue a trace scan of
 a digital item, its progress row and its record hits."""
 
 from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from amane.services.context import Actor
 from tests.api.test_evidence_api import _client
+from tests.watch.test_crawl import Site, site  # noqa: F401 - the test site fixture
 
 pytest.importorskip("amane.watch.pipeline")
 
@@ -61,6 +63,36 @@ def test_watch_over_http(world: Any) -> None:
     assert c["categories"][0]["category"] == "carding"
     d = analyst.get("/api/v1/watch/dashboard", headers=ha, params={"days": 7}).json()
     assert d["total"] == 3
+
+
+def test_crawl_job_over_http(world: Any, site: tuple[str, Site]) -> None:  # noqa: F811
+    base, content = site
+    analyst, ha = _client(world, "REGA", "analyst")
+    other, hb = _client(world, "REGB", "analyst")
+    officer, ho = _client(world, "REGA", "officer")
+    # bad input: the fields named, nothing fetched
+    before = sum(content.hits.values())
+    r = analyst.post("/api/v1/watch/crawls", headers=ha, json={"seeds": ["ftp://x"], "source": "s", "max_depth": 99})
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"seeds", "max_depth"}
+    assert sum(content.hits.values()) == before
+    r = officer.post("/api/v1/watch/crawls", headers=ho, json={"seeds": [base + "/"], "source": "s"})
+    assert r.status_code == 403
+    r = analyst.post("/api/v1/watch/crawls", headers=ha, json={"seeds": [base + "/"], "source": "site-api",
+                                                               "max_pages": 20, "max_depth": 1, "delay": 0,
+                                                               "timeout": 1})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["source"] == "site-api" and job["id"]
+    deadline = time.monotonic() + 90
+    while not job["finished"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job = analyst.get(f"/api/v1/watch/crawls/{job['id']}", headers=ha).json()
+    assert job["finished"] and job["error"] is None, job
+    assert job["result"]["fetched"] >= 8 and job["result"]["ingested"] >= 4
+    assert {s["reason"] for s in job["result"]["skipped"]} >= {"crawl.robots", "crawl.http"}
+    assert other.get(f"/api/v1/watch/crawls/{job['id']}", headers=hb).status_code == 404
+    assert analyst.get("/api/v1/watch/crawls/nope-nope-nope", headers=ha).status_code == 404
 
 
 def test_trace_scan_over_http(world: Any, tmp_path: Path) -> None:

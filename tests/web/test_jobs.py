@@ -1,4 +1,4 @@
-"""Background jobs of web pages (amane.web.jobs): progress and result readable from another server
+"""Background jobs of web pages (amane.api.jobs): progress and result readable from another server
 process through the job's file, owner-only, bad ids refused, an interrupted job reported as such."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from amane.api import jobs
 from amane.services.errors import FieldError, NotFound, ValidationFailed
-from amane.web import jobs
 
 
 def _wait(job: jobs.Job, timeout: float = 10.0) -> None:
@@ -36,7 +36,7 @@ def test_progress_and_result_from_another_process(tmp_path: Path) -> None:
     while job.stage != "fetching" and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(2 * jobs.SAVE_EVERY_S + 0.1)  # progress reaches the file within SAVE_EVERY_S
-    code = ("import json, sys; from pathlib import Path; from amane.web import jobs; "
+    code = ("import json, sys; from pathlib import Path; from amane.api import jobs; "
             "j = jobs.get('crawl', 'analyst1', sys.argv[1], directory=Path(sys.argv[2])); "
             "print(json.dumps([j.label, j.stage, j.done, j.total, j.finished, j.result]))")
     run = subprocess.run([sys.executable, "-c", code, job.id, str(tmp_path)], capture_output=True, text=True,

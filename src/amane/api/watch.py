@@ -1,4 +1,5 @@
-"""REST API of the cyber and open-source watch: ingest an uploaded collection, classify a text,
+"""REST API of the cyber and open-source watch: ingest an uploaded collection, crawl sites (a
+background job), classify a text,
 list and read items (with highlights and record hits), alert triage, watchlist terms, dashboard
 figures, STIX/MISP export and STIX import. Thin: parse, call ``services.watch``, render."""
 
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from amane.api import jobs
 from amane.api.deps import current_actor, services_dep
 from amane.services.container import Services
 from amane.services.context import Actor
@@ -68,6 +70,50 @@ def _ingest(svc: Services, actor: Actor, path: Path, source: str, fmt: str, unit
         raise ValidationFailed([FieldError("format", "enum", f"one of {', '.join(FORMATS)}")])
     kind = fmt if fmt in ("telegram", "jsonl", "rss", "html", "text", "pdf") else "folder"
     return svc.watch.ingest(actor, read_path(path, source, fmt), source=source, kind=kind, unit=unit).as_dict()
+
+
+class CrawlIn(BaseModel):
+    seeds: list[str] = Field(min_length=1, max_length=50, description="http(s) addresses to start from")
+    source: str = Field(min_length=1, max_length=120)
+    unit: str | None = Field(default=None, max_length=32, description="unit responsible for a new source")
+    max_pages: int = 200
+    max_depth: int = 2
+    delay: float = 1.0
+    timeout: float = 15.0
+    robots: bool = True
+
+
+def _crawl_status(job: Any) -> dict[str, Any]:
+    return {"id": job.id, "source": job.label, "finished": job.finished, "stage": job.stage, "done": job.done,
+            "total": job.total, "elapsed_s": round(job.elapsed, 1), "result": job.result,
+            "error": job.error or None}
+
+
+@router.post("/crawls", status_code=202)
+def start_crawl(body: CrawlIn, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    """Collect pages from the seeds (and the pages they link to on the same sites, within the limits)
+    in the background; bad input is refused before anything is fetched. Follow the job at
+    ``GET /api/v1/watch/crawls/{id}``: pages fetched, then the ingest report. The proxy is the
+    server's ``AMANE_WATCH_PROXY`` setting."""
+    actor.require("watch.ingest")
+    seeds = svc.watch.check_crawl(body.seeds, max_pages=body.max_pages, max_depth=body.max_depth,
+                                  delay=body.delay, timeout=body.timeout)
+
+    def work(progress: jobs.Progress) -> dict[str, Any]:
+        report = svc.watch.crawl(actor, seeds, source=body.source, unit=body.unit, max_pages=body.max_pages,
+                                 max_depth=body.max_depth, delay=body.delay, timeout=body.timeout,
+                                 robots=body.robots, progress=lambda done, total: progress("crawl", done, total))
+        return report.as_dict()
+
+    job = jobs.start("crawl", actor.username, work, label=body.source, directory=jobs.folder(svc))
+    return _crawl_status(job)
+
+
+@router.get("/crawls/{job_id}")
+def crawl_status(job_id: str, svc: Services = Svc, actor: Actor = Who) -> dict[str, Any]:
+    """A crawl you started: progress, then its ingest report (or the error). Anyone else's is 404."""
+    actor.require("watch.ingest")
+    return _crawl_status(jobs.get("crawl", actor.username, job_id, directory=jobs.folder(svc)))
 
 
 @router.get("/sources")

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from amane.api import jobs
 from amane.api.deps import services
 from amane.services.context import Actor
 from amane.services.errors import Conflict, ValidationFailed
 from amane.services.resolution import STATUSES
-from amane.web import jobs
 from amane.web.routes import Form, Who, _int, page_lang, redirect, render
 
 router = APIRouter(include_in_schema=False)

@@ -35,10 +35,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from amane.api import jobs
 from amane.api.deps import services
 from amane.services.context import Actor
 from amane.services.errors import Conflict, FieldError, NotFound, ValidationFailed
-from amane.web import jobs
 from amane.web.i18n import has, t
 from amane.web.monitoring import _nice_max as _round_max
 from amane.web.monitoring import fmt_int, fmt_num, fmt_pct, ltr

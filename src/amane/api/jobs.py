@@ -65,11 +65,16 @@ _jobs: dict[str, Job] = {}
 _lock = threading.Lock()
 
 
+def folder(svc: Any) -> Path:
+    """Where the jobs of these services keep their state (``data_dir/jobs``)."""
+    return Path(svc.settings.data_dir) / "jobs"
+
+
 def jobs_dir(request: Any) -> Path:
-    """Where the jobs of the app serving ``request`` keep their state (``data_dir/jobs``)."""
+    """:func:`folder` of the app serving ``request``."""
     from amane.api.deps import services
 
-    return Path(services(request).settings.data_dir) / "jobs"
+    return folder(services(request))
 
 
 def _path(directory: Path, job_id: str) -> Path:
