@@ -24,6 +24,8 @@ loading take about 15 minutes the first time (3.9 GB under /tmp, a 5.5 GB schema
 start in seconds. PostgreSQL tables are VACUUMed once after loading, as autovacuum would do on a
 production server (it is off on the development server). ``--keys N`` first times the names
 engine's keys as the import computes them; ``--profile N`` prints a cProfile of the searches.
+Before measuring, the key index and the records are read once (``prewarm``: the state of a server
+that has been answering for a while; ``--cold`` skips it).
 
 ``--quality N`` measures the recall of real names among the stored persons: the held-out Moroccan
 identities of bench/names_quality.py (Wikidata Arabic-Latin pairs, never tuned on) are imported
@@ -305,6 +307,27 @@ def scope_actor(svc: Services, scope: str) -> Actor:
         return replace(actor, unit_id=unit.id, unit_code=unit.code, unit_path=unit.path, national=False)
 
 
+def prewarm(url: str) -> float:
+    """Read the key index and the records once, as a server that has been answering for a while
+    holds them in memory (the operating system's page cache, PostgreSQL's buffers): without it the
+    first thousands of searches of a run read the disk and p95 measures that. Returns seconds."""
+    svc = _open(url)
+    t0 = time.perf_counter()
+    with svc.db.engine.connect() as c:
+        if svc.db.dialect == "sqlite":
+            for index in ("ix_entity_keys_lookup", "ix_entity_keys_scope"):
+                c.execute(text(f"SELECT count(*) FROM entity_keys INDEXED BY {index} WHERE kind > ''"))
+            c.execute(text("SELECT sum(length(data)) FROM entities"))
+        else:
+            c.execute(text("SET enable_seqscan = off"))
+            c.execute(text("SELECT count(*) FROM entity_keys WHERE kind > ''"))
+            c.execute(text("RESET enable_seqscan"))
+            c.execute(text("SELECT sum(pg_column_size(data)) FROM entities"))
+        c.rollback()
+    svc.close()
+    return time.perf_counter() - t0
+
+
 def measure(name: str, url: str, sample: list[tuple[str, ...]], warmup: list[tuple[str, ...]],
             profile: int, scope: str, *, previous: bool = False) -> dict[str, Any]:
     """Latency and recall of ``sample`` for a ``scope`` user; ``previous``: without the narrowed
@@ -531,6 +554,8 @@ def main() -> None:
                     help="do not measure regional and station users with the search of before as well")
     ap.add_argument("--cache-dir", default=os.environ.get("AMANE_BENCH_CACHE", "/tmp/amane-bench-search"))
     ap.add_argument("--fresh", action="store_true", help="load into a throw-away database (no cache)")
+    ap.add_argument("--cold", action="store_true",
+                    help="do not read the key index and the records once before measuring (see prewarm)")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the queries, print N lines")
     ap.add_argument("--quality", type=int, default=0, metavar="N",
                     help="also store the held-out Wikidata identities of bench/names_quality.py among the persons "
@@ -565,6 +590,8 @@ def main() -> None:
                 print(f"[{backend}] {stored:,} persons imported in {load_s:.1f} s ({stored / load_s:,.0f}/s)")
             else:
                 print(f"[{backend}] {stored:,} persons: cached database reused")
+            if not args.cold:
+                print(f"[{backend}] key index and records read once first: {prewarm(url):.1f} s", flush=True)
             results: dict[str, dict[str, Any]] = {}
             for scope in args.scopes.split(","):
                 if scope != "national" and not args.no_before:
