@@ -105,6 +105,33 @@ def db_upgrade(revision: str = "head") -> None:
     err.print(f"database at revision {revision}: {db.dialect}")
 
 
+@db_app.command("rekey")
+def db_rekey(
+    schema: Annotated[list[str] | None, typer.Option(help="Record type(s) to rekey (default: all)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild the key index from the records (after an upgrade of the names engine or of the
+    model's identifier types); only records whose keys differ are rewritten; safe to re-run."""
+    from amane.services.context import Actor
+    from amane.services.rekey import rekey
+
+    svc = _services()
+    try:
+        with _progress() as prog:
+            task = prog.add_task("rekey", total=None)
+            report = rekey(svc.db, svc.registry, Actor.system(), schemas=schema or None,
+                           progress=lambda done, total: prog.update(task, completed=done, total=total))
+    except AmaneError as exc:
+        _fail(exc)
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps(report.as_dict()))
+        return
+    err.print(f"{report.records:,} records read, {report.changed:,} with other keys rewritten "
+              f"({report.keys_before:,} keys before, {report.keys_after:,} after)")
+
+
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Migrate down to REVISION (``base`` removes everything)."""
