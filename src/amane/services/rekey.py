@@ -21,13 +21,13 @@ from amane.model.schema import Registry
 from amane.services import audit
 from amane.services.context import Actor
 from amane.services.errors import FieldError, ValidationFailed
+from amane.services.imports import KEY_COLUMNS
 from amane.services.search import record_keys
 from amane.store.bulk import insert_rows
 from amane.store.db import Database
 from amane.store.tables import Entity, EntityKey, Unit
 
 BATCH = 2000
-KEY_COLUMNS = ("entity_id", "kind", "value", "unit_path", "classification")
 
 
 @dataclass
