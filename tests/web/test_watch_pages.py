@@ -347,12 +347,13 @@ def test_crawl_form_collects_with_progress(world: Any, site: tuple[str, Site]) -
     # bad input: each field named beside itself, nothing fetched, no job
     before = sum(content.hits.values())
     r = client.post("/watch/crawl", data={"csrf": csrf, "seeds": "not-an-address", "source": "", "max_pages": "abc",
-                                          "max_depth": "99", "delay": "0", "timeout": "1"})
+                                          "max_depth": "99", "delay": "x", "timeout": "1"})
     assert r.status_code == 422
     page = txt(r)
-    for name in ("seeds", "source", "max_pages", "max_depth"):
+    for name in ("seeds", "source", "max_pages", "max_depth", "delay"):
         assert f'id="{name}-error"' in page, name
-    assert 'id="delay-error"' not in page and "not-an-address" in page  # what was typed stays
+    assert t("watch.rules.number", "en") in page and t("watch.rules.integer", "en") in page
+    assert 'id="timeout-error"' not in page and "not-an-address" in page  # what was typed stays
     assert sum(content.hits.values()) == before
     # a crawl of the test site: a progress page that refreshes itself, then the report
     r = client.post("/watch/crawl", data={"csrf": csrf, "seeds": f"{base}/\n\n", "source": "market-web",
