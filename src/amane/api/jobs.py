@@ -70,13 +70,6 @@ def folder(svc: Any) -> Path:
     return Path(svc.settings.data_dir) / "jobs"
 
 
-def jobs_dir(request: Any) -> Path:
-    """:func:`folder` of the app serving ``request``."""
-    from amane.api.deps import services
-
-    return folder(services(request))
-
-
 def _path(directory: Path, job_id: str) -> Path:
     return directory / f"{job_id}.json"
 

@@ -39,7 +39,7 @@ def _start_job(request: Request, actor: Actor, unit: str) -> jobs.Job:
         result["clusters"] = len(res.clusters)
         return result
 
-    return jobs.start("resolve", actor.username, work, directory=jobs.jobs_dir(request))
+    return jobs.start("resolve", actor.username, work, directory=jobs.folder(services(request)))
 
 
 @router.get("/review")
@@ -93,7 +93,7 @@ def review_run(request: Request, actor: Actor = Who, form: FormData = Form) -> R
 
 @router.get("/review/runs/{job_id}")
 def review_run_page(job_id: str, request: Request, actor: Actor = Who) -> HTMLResponse:
-    job = jobs.get("resolve", actor.username, job_id, directory=jobs.jobs_dir(request))
+    job = jobs.get("resolve", actor.username, job_id, directory=jobs.folder(services(request)))
     partial = bool(request.headers.get("hx-request"))
     return render(request, "review_run.html", {"job": job, "partial": partial, "elapsed": job.elapsed})
 

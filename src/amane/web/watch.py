@@ -648,7 +648,7 @@ def crawl_submit(request: Request, actor: Actor = Who, form: FormData = Form) ->
                            progress=lambda done, total: progress("crawl", done, total))
         return report.as_dict()
 
-    job = jobs.start("crawl", actor.username, work, label=source, directory=jobs.jobs_dir(request))
+    job = jobs.start("crawl", actor.username, work, label=source, directory=jobs.folder(services(request)))
     return redirect(f"/watch/crawl/{job.id}")
 
 
@@ -656,7 +656,7 @@ def crawl_submit(request: Request, actor: Actor = Who, form: FormData = Form) ->
 def crawl_job(job_id: str, request: Request, actor: Actor = Who) -> HTMLResponse:
     """The job's progress (the page polls itself with htmx until it is finished), then its report."""
     actor.require("watch.ingest")
-    job = jobs.get("crawl", actor.username, job_id, directory=jobs.jobs_dir(request))
+    job = jobs.get("crawl", actor.username, job_id, directory=jobs.folder(services(request)))
     report = job.result if job.finished else None
     ctx = {"job": job, "report": report, "skipped": _skipped(report, page_lang(request)), "errors": {},
            "values": CRAWL_DEFAULTS}
