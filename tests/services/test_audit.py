@@ -82,7 +82,9 @@ def test_read_fails_when_audit_cannot_be_written(world: Any, monkeypatch: pytest
     def broken(*_a: Any, **_k: Any) -> list[int]:
         raise RuntimeError("audit table locked")
 
+    # both ways the writer appends (SQLAlchemy, and the DBAPI cursor it takes for plain reads)
     monkeypatch.setattr(audit, "append", broken)
+    monkeypatch.setattr(audit, "_append_cursor", broken)
     with pytest.raises(AuditUnavailable):
         svc.entities.get(world.actor("HQ", "analyst"), v.id)
 
@@ -132,3 +134,31 @@ def _copy(svc: Any, tmp_path: Path) -> str:
         return f"sqlite:///{dst}"
     # PostgreSQL: the test schema is private to this test, so tamper with it in place.
     return svc.db.url
+
+
+def test_both_append_paths_write_one_chain(svc: Any) -> None:
+    """The writer appends plain reads through a DBAPI cursor and everything else through
+    SQLAlchemy; the rows of both read back the same and form one verifiable chain."""
+    if not svc.db.has_group_cursor:
+        pytest.skip("in-memory SQLite: the writer always takes SQLAlchemy")
+    from amane.services import notifications
+
+    actor = Actor.system()
+    writer = audit.AuditWriter(svc.db)
+    try:
+        writer.record(actor, audit.AuditEvent("read", "Person", "a1", details={"q": "عبد الله"}))
+        with svc.db.group_write_connection() as c:
+            audit.append(c, [(actor, audit.AuditEvent("read", "Person", "a2", details={"q": "x"}))])
+        notifications._subs["checked_at"] = float("-inf")  # stale: the writer must take SQLAlchemy
+        assert notifications.subscriptions_may_exist()
+        writer.record(actor, audit.AuditEvent("read", "Person", "a3"))
+        assert not notifications.subscriptions_may_exist()  # looked again: none
+        writer.record(actor, audit.AuditEvent("read", "Person", "a4", purpose="enquête"))
+    finally:
+        writer.close()
+    rows = {r["object_id"]: r for r in svc.audit_log.search(Actor.system(), _q(action="read"))[0]}
+    assert {"a1", "a2", "a3", "a4"} <= set(rows)
+    assert rows["a1"]["details"] == {"q": "عبد الله"} and rows["a4"]["purpose"] == "enquête"
+    ats = [rows[k]["at"] for k in ("a1", "a2", "a3", "a4")]
+    assert ats == sorted(ats)
+    assert verify(svc.db)[1] is None

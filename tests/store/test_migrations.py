@@ -65,3 +65,41 @@ def test_group_commit_flushes_the_log_after_handing_on_the_write_lock(tmp_path: 
         assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # every other connection: FULL
         assert c.exec_driver_sql("SELECT x FROM t").scalar() == 1
     db.dispose()
+
+
+def test_group_cursor_commits_flushes_after_the_lock_and_rolls_back_on_error(tmp_path: object,
+                                                                            monkeypatch: object) -> None:
+    """The DBAPI cursor of the audit writer keeps the guarantees of ``group_write_connection``: the
+    batch is flushed once the write lock is free, before the block returns; an error rolls it back
+    and the next batch gets a working connection."""
+    import os
+
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    db = Database(f"sqlite:///{tmp_path}/c.db")
+    assert db.has_group_cursor
+    with db.write_connection() as c:
+        c.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    synced: list[bool] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        lock = db._write_lock
+        assert lock is not None
+        synced.append(lock._thread_lock.locked())
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    with db.group_write_cursor() as cur:
+        cur.execute("INSERT INTO t VALUES (1)")
+        assert synced == []
+    assert synced == [False]
+    with pytest.raises(RuntimeError), db.group_write_cursor() as cur:
+        cur.execute("INSERT INTO t VALUES (2)")
+        raise RuntimeError("crash in the middle of a batch")
+    with db.group_write_cursor() as cur:
+        cur.execute("INSERT INTO t VALUES (3)")
+    with db.engine.connect() as c:
+        assert [r[0] for r in c.exec_driver_sql("SELECT x FROM t ORDER BY x")] == [1, 3]
+    db.dispose()

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from amane.services.context import Actor
 from amane.services.errors import AuditUnavailable
-from amane.store.bulk import insert_rows
+from amane.services.notifications import subscriptions_may_exist
+from amane.store.bulk import insert_rows, sqlite_value
 from amane.store.db import Database
 from amane.store.tables import AuditHead, AuditRecord
 from amane.store.types import utcnow
@@ -118,6 +119,35 @@ def append(session: Session | Connection, items: Iterable[tuple[Actor, AuditEven
     return [r["seq"] for r in rows]
 
 
+def _append_cursor(cur: Any, sqlite: bool, items: Iterable[tuple[Actor, AuditEvent]]) -> list[int]:
+    """:func:`append` on a DBAPI cursor (:meth:`Database.group_write_cursor`): the same rows and
+    chain, written without SQLAlchemy. For batches of reads only, which never notify subscribers
+    (the writer takes :func:`append` while any subscription exists)."""
+    mark = "?" if sqlite else "%s"
+    cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1" + ("" if sqlite else " FOR UPDATE"))
+    seq, prev = cur.fetchone()
+    now = utcnow()
+    at: Any = sqlite_value(now) if sqlite else now
+    rows: list[tuple[Any, ...]] = []
+    seqs: list[int] = []
+    for actor, ev in items:
+        seq += 1
+        row = _row(actor, ev, now)
+        row["seq"] = seq
+        row["prev_hash"] = prev
+        row["hash"] = prev = row_hash(row, prev)
+        row["at"] = at
+        rows.append(tuple(row[c] for c in AUDIT_COLUMNS))
+        seqs.append(seq)
+    if rows:
+        cur.executemany(_INSERT.format(marks=", ".join(mark for _ in AUDIT_COLUMNS)), rows)
+        cur.execute(f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq, prev))
+    return seqs
+
+
+_INSERT = "INSERT INTO audit_log (" + ", ".join(AUDIT_COLUMNS) + ") VALUES ({marks})"
+
+
 class _Pending:
     __slots__ = ("actor", "event", "done", "error")
 
@@ -176,8 +206,12 @@ class AuditWriter:
                 return
             batch = self._drain(first)
             try:
-                with self.db.group_write_connection() as conn:
-                    append(conn, ((p.actor, p.event) for p in batch))
+                if self.db.has_group_cursor and not subscriptions_may_exist():
+                    with self.db.group_write_cursor() as cur:
+                        _append_cursor(cur, self.db.is_sqlite, ((p.actor, p.event) for p in batch))
+                else:
+                    with self.db.group_write_connection() as conn:
+                        append(conn, ((p.actor, p.event) for p in batch))
                 self.batches += 1
                 self.records += len(batch)
             except BaseException as exc:  # noqa: BLE001 - every waiter must be released

@@ -59,6 +59,13 @@ def _subscriptions_exist(s: Session | Connection) -> bool:
     return bool(_subs["any"])
 
 
+def subscriptions_may_exist() -> bool:
+    """False only when the last look (at most ``SUBS_CHECK_S`` ago) found no subscription: writers
+    of audit records may then skip :func:`subscription_notices`. Stale or positive: True, and the
+    caller takes the path that calls it (which looks again)."""
+    return bool(_subs["any"]) or time.monotonic() - _subs["checked_at"] > SUBS_CHECK_S
+
+
 def subscription_notices(s: Session | Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Called by ``audit.append`` with the audit rows being written: notify the subscribers of
     each record viewed or changed (not the person who did it; one notice a day per kind)."""

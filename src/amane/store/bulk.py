@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 
-def _sqlite_value(v: Any) -> Any:
+def sqlite_value(v: Any) -> Any:
     if isinstance(v, datetime):
         # the storage format of SQLAlchemy's SQLite DateTime, in UTC without offset
         return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -41,7 +41,7 @@ def insert_rows(session: Session | Connection, table: str, columns: Sequence[str
                 for i in dt_idx:
                     v = lst[i]
                     if v not in memo:
-                        memo[v] = _sqlite_value(v)
+                        memo[v] = sqlite_value(v)
                     lst[i] = memo[v]
                 fixed.append(tuple(lst))
             rows = fixed

@@ -49,7 +49,8 @@ def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode:  # "" (Database.statement_engine): no transaction, each statement stands alone
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 class _FileWriteLock:
@@ -107,11 +108,17 @@ class Database:
             self.write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
             if u.database and u.database != ":memory:" and fcntl is not None:
                 self._write_lock = _FileWriteLock(u.database)
+        #: For hot reads of one statement: no BEGIN and no ROLLBACK around it (on PostgreSQL two
+        #: round trips less; on SQLite two statements less), each statement its own snapshot.
+        self.statement_engine: Engine = (self.engine.execution_options(sqlite_begin="") if self.dialect == "sqlite"
+                                         else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._wal_path: str | None = None
         self._group_lock = threading.Lock()
         self._group_engine: Engine | None = None
+        self._group_dbapi: Any = None
+        self._group_dbapi_lock = threading.Lock()
         if self._write_lock is not None and u.database:
             self._wal_path = u.database + "-wal"
 
@@ -170,6 +177,65 @@ class Database:
             yield conn
         self._sync_wal()
 
+    @property
+    def has_group_cursor(self) -> bool:
+        """Whether :meth:`group_write_cursor` is available (a SQLite file or PostgreSQL; not an
+        in-memory SQLite database, whose connections are per thread)."""
+        return self._wal_path is not None or self.dialect == "postgresql"
+
+    @contextmanager
+    def group_write_cursor(self) -> Iterator[Any]:
+        """:meth:`group_write_connection` without SQLAlchemy: a DBAPI cursor in a write transaction
+        on one connection kept for the group-commit writer, committed and durable (same guarantee)
+        when the block ends, rolled back on any error. For the audit writer, whose batches are
+        small and many: SQLAlchemy's per-statement and per-transaction machinery cost more CPU than
+        the writes themselves (bench/core.py). Parameters are ``?`` on SQLite, ``%s`` on PostgreSQL;
+        a SQLite ``DateTime`` is bound as text (:func:`amane.store.bulk.sqlite_value`)."""
+        if not self.has_group_cursor:
+            raise RuntimeError("no group cursor on an in-memory SQLite database")
+        with self._group_dbapi_lock:
+            conn = self._group_dbapi
+            if conn is None:
+                if self._wal_path is not None:
+                    if self._group_engine is None:
+                        with self._group_lock:
+                            if self._group_engine is None:
+                                self._group_engine = self._make_group_engine()
+                    conn = self._group_engine.raw_connection()
+                else:
+                    conn = self.engine.raw_connection()
+                self._group_dbapi = conn
+            try:
+                with self._writer_turn():
+                    cur = conn.cursor()
+                    try:
+                        if self._wal_path is not None:
+                            cur.execute("BEGIN IMMEDIATE")
+                        yield cur
+                        if self._wal_path is not None:
+                            cur.execute("COMMIT")
+                        else:
+                            conn.commit()
+                    except BaseException:
+                        try:
+                            conn.rollback()
+                        except Exception:  # noqa: BLE001 - the connection is gone; it is replaced below
+                            pass
+                        raise
+                    finally:
+                        cur.close()
+            except BaseException:
+                # a failed batch may have left the connection broken (server restart, disk error):
+                # the next batch takes a fresh one
+                self._group_dbapi = None
+                try:
+                    conn.invalidate()
+                except Exception:  # noqa: BLE001
+                    pass
+                raise
+        if self._wal_path is not None:
+            self._sync_wal()
+
     def _make_group_engine(self) -> Engine:
         engine = create_engine(self.url, future=True, pool_size=2, max_overflow=2,
                                connect_args={"check_same_thread": False, "timeout": 30})
@@ -206,6 +272,10 @@ class Database:
             c.commit()
 
     def dispose(self) -> None:
+        with self._group_dbapi_lock:
+            if self._group_dbapi is not None:
+                self._group_dbapi.close()
+                self._group_dbapi = None
         self.engine.dispose()
         if self._group_engine is not None:
             self._group_engine.dispose()
