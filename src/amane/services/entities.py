@@ -177,6 +177,8 @@ class EntityService:
         self.registry = registry
         self.settings = settings
         self.writer = writer
+        #: user id -> username for the hot read path (a username never changes, a user is never deleted)
+        self._usernames: dict[int, str] = {}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -259,19 +261,20 @@ class EntityService:
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, actor: Actor, eid: str) -> EntityView:
-        # Core, not ORM: this is the hottest read path (one query with the policy clause).
-        with self.db.engine.connect() as c:
+        # Core, not ORM: this is the hottest read path (one query with the policy clause, outside
+        # a transaction; the creator's and editor's names come from a cache).
+        with self.db.statement_engine.connect() as c:
             row = c.execute(_get_statement(visible_entities(actor)), {"eid": eid}).first()
             if row is None:
-                c.rollback()
                 self._audit_read(actor, AuditEvent("read", "entity", eid, "not_found"))
                 raise NotFound("record", eid)
-            names: dict[int, str] = {}
-            if row.created_by or row.updated_by:
-                ids = {i for i in (row.created_by, row.updated_by) if i}
-                names = {i: n for i, n in c.execute(select(User.id, User.username).where(User.id.in_(ids)))}
-            c.rollback()
-            view = _row_view(row, names)
+            missing = {i for i in (row.created_by, row.updated_by) if i and i not in self._usernames}
+            if missing:
+                if len(self._usernames) > 10_000:
+                    self._usernames.clear()
+                found = c.execute(select(User.id, User.username).where(User.id.in_(missing)))
+                self._usernames.update((i, n) for i, n in found)
+            view = _row_view(row, self._usernames)
         self._audit_read(actor, AuditEvent("read", view.schema, eid))
         return view
 
