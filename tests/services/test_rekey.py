@@ -75,3 +75,52 @@ def test_rekey_cli(tmp_path: Path) -> None:
     assert json.loads(out.stdout) == {"records": 0, "changed": 0, "keys_before": 0, "keys_after": 0}
     bad = amane(["db", "rekey", "--schema", "Spaceship"], url, check=False)
     assert bad.returncode != 0 and "schema" in bad.stderr
+
+
+def test_keys_version_is_kept_and_a_stale_index_is_reported(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``store_meta`` keeps the names keys version the index was built with; when the code computes
+    another one, ``keys_status`` says so (and what to run) until a rekey over the persons."""
+    from amane.services import rekey as rekey_module
+    from amane.services.rekey import keys_status
+    from amane.store.tables import StoreMeta
+
+    svc = world.svc
+    status = keys_status(svc.db)
+    assert not status.stale and status.stored == status.current
+    svc.entities.create(Actor.system(), "Person", {"given_name": "Hamid", "family_name": "Tazi"}, owner_unit="REGA")
+    newer = str(int(status.current) + 1)
+    monkeypatch.setattr(rekey_module, "KEYS_VERSION", int(newer))  # the code upgraded, the index not yet
+    stale = keys_status(svc.db)
+    assert stale.stale and (stale.stored, stale.current) == (status.current, newer)
+    assert "amane db rekey" in stale.message()
+    rekey(svc.db, svc.registry, Actor.system(), schemas=["Vehicle"])  # not the persons: still stale
+    assert keys_status(svc.db).stale
+    rekey(svc.db, svc.registry, Actor.system())
+    assert not keys_status(svc.db).stale
+    with svc.db.read() as s:
+        assert s.scalar(select(StoreMeta.value).where(StoreMeta.name == "keys_version")) == newer
+
+
+def test_upgrade_warns_about_a_stale_index(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'stale.db'}"
+
+    def set_version(v: str) -> None:
+        eng = create_engine(url)
+        with eng.begin() as c:
+            c.exec_driver_sql(f"UPDATE store_meta SET value = '{v}' WHERE name = 'keys_version'")
+        eng.dispose()
+
+    amane(["db", "upgrade"], url)
+    set_version("0")
+    assert "amane db rekey" not in amane(["db", "upgrade"], url).stderr  # no records: nothing is stale
+    amane(["units", "seed"], url)
+    csv = tmp_path / "p.csv"
+    csv.write_text("external_id,given_name,family_name\nx1,Hamid,Tazi\n", encoding="utf-8")
+    amane(["import", "persons", str(csv), "--unit", "DGSN"], url)
+    set_version("0")
+    out = amane(["db", "upgrade"], url)
+    assert "version 0" in out.stderr and "amane db rekey" in out.stderr
+    amane(["db", "rekey"], url)
+    assert "amane db rekey" not in amane(["db", "upgrade"], url).stderr

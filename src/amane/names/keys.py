@@ -26,7 +26,8 @@ from .skeleton import deletions
 
 KEYS_VERSION = 1
 """Bumped whenever a change to normalisation, skeletons or keys changes index_keys() output: stored
-keys of another version must be recomputed (the key table should record the version)."""
+keys of another version must be recomputed: the database records the version its index was built
+with (``store_meta``) and ``amane db upgrade`` says when to run ``amane db rekey``."""
 
 KEY_TOKENS = 4
 """Name parts used for keys (non-filiation parts first, in written order)."""

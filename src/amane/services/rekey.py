@@ -7,7 +7,13 @@ Each record's keys are computed again exactly as a write computes them
 path and the classification that person search narrows with) and compared with the stored ones;
 only the records whose keys differ are rewritten, one transaction per batch of records, so an
 interrupted run leaves every record either as it was or done, and running it again finishes the
-work (a second run changes nothing). Audited once, with the counts, as ``keys.rebuild``."""
+work (a second run changes nothing). Audited once, with the counts, as ``keys.rebuild``.
+
+The version of the names engine's keys that the index was built with is kept in ``store_meta``
+(``keys_version``): a run over the persons moves it to the running code's version, and
+:func:`keys_status` tells ``amane db upgrade`` and ``amane serve`` when the code computes keys
+of another version than the stored ones (person searches then miss whoever the new keys would
+find: the operator runs ``amane db rekey``)."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from amane.model.schema import Registry
+from amane.names import KEYS_VERSION
 from amane.services import audit
 from amane.services.context import Actor
 from amane.services.errors import FieldError, ValidationFailed
@@ -25,9 +32,47 @@ from amane.services.imports import KEY_COLUMNS
 from amane.services.search import record_keys
 from amane.store.bulk import insert_rows
 from amane.store.db import Database
-from amane.store.tables import Entity, EntityKey, Unit
+from amane.store.tables import Entity, EntityKey, StoreMeta, Unit
 
 BATCH = 2000
+KEYS_META = "keys_version"
+
+
+@dataclass(frozen=True)
+class KeysStatus:
+    stored: str
+    current: str
+
+    @property
+    def stale(self) -> bool:
+        return self.stored != self.current
+
+    def message(self) -> str:
+        return (f"the key index was built with names keys version {self.stored}; this version of Amane computes "
+                f"version {self.current}: run `amane db rekey` (until then person searches miss records "
+                "whose new keys differ)")
+
+
+def keys_status(db: Database) -> KeysStatus:
+    """The keys version of the index and of the running code. A database without records is
+    up to date by definition (and is marked so)."""
+    current = str(KEYS_VERSION)
+    with db.read() as s:
+        stored = s.scalar(select(StoreMeta.value).where(StoreMeta.name == KEYS_META))
+        empty = s.scalar(select(Entity.id).limit(1)) is None
+    if stored != current and empty:
+        _mark_keys_version(db, current)
+        stored = current
+    return KeysStatus(stored or "none", current)
+
+
+def _mark_keys_version(db: Database, version: str) -> None:
+    with db.write() as s:
+        row = s.get(StoreMeta, KEYS_META)
+        if row is None:
+            s.add(StoreMeta(name=KEYS_META, value=version))
+        else:
+            row.value = version
 
 
 @dataclass
@@ -92,4 +137,6 @@ def rekey(db: Database, registry: Registry, actor: Actor, *, schemas: Sequence[s
     with db.write() as s:
         audit.append(s, [(actor, audit.AuditEvent("keys.rebuild", "entity_keys", ",".join(wanted or ["*"]),
                                                   details=report.as_dict()))])
+    if wanted is None or "Person" in wanted:  # the names engine's keys are those of persons
+        _mark_keys_version(db, str(KEYS_VERSION))
     return report

@@ -268,6 +268,16 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class StoreMeta(Base):
+    """Facts about the stored data that code checks against itself: ``keys_version``, the version
+    of the names engine's keys (``amane.names.KEYS_VERSION``) the key index was built with."""
+
+    __tablename__ = "store_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class AuditHead(Base):
     """The chain's head (last seq and hash). Appenders lock this row, which serialises
     the chain across threads and processes."""
