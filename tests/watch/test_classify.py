@@ -211,7 +211,7 @@ def test_evaluate_on_a_hand_set() -> None:
 def test_quality_floor_on_the_held_out_split() -> None:
     """Regression guard, set a little under the figures measured on the held-out split written on
     2026-11-30 by independent authors (docs/watch-classifier.md): accurate macro-F1 0.773 (every
-    language >= 0.745, "none" flagged 0.361), fast 0.716 (every language >= 0.65, "none" flagged
+    language >= 0.736, "none" flagged 0.319), fast 0.716 (every language >= 0.65, "none" flagged
     0.417), keyword baseline 0.420."""
     examples = evaluation_examples()
     texts = [e["text"] for e in examples]
@@ -224,7 +224,7 @@ def test_quality_floor_on_the_held_out_split() -> None:
     base = evaluate(keyword_baseline(), examples)
     assert r["macro_f1"] >= 0.75, r["macro_f1"]
     assert min(v["f1"] for v in r["per_language"].values()) >= 0.72, r["per_language"]
-    assert r["none_fp_rate"] <= 0.39
+    assert r["none_fp_rate"] <= 0.35
     assert f["macro_f1"] >= 0.69, f["macro_f1"]
     assert f["macro_f1"] >= base["macro_f1"] + 0.25
     assert min(v["f1"] for v in f["per_language"].values()) >= 0.62, f["per_language"]

@@ -227,7 +227,8 @@ class PersonSearch:
             params["scope_lo"], params["scope_hi"] = subtree_range(actor.unit_path)
             params["scope_like"] = _like_prefix(actor.unit_path)
             params["clearance"] = actor.clearance
-        with self.db.engine.connect() as c:
+        # outside a transaction: each try is one statement (on PostgreSQL no BEGIN/ROLLBACK round trips)
+        with self.db.statement_engine.connect() as c:
             t = 0
             while True:
                 capped, ranked_limit = tries[t]
@@ -242,7 +243,6 @@ class PersonSearch:
                 deeper = tries[t][1]
                 if deeper is not None and len(rows) * params[deeper] < CANDIDATES * params[ranked_limit]:
                     t += 1  # at the share of persons this actor may see, that try could not fill them
-            c.rollback()
         hits: list[PersonHit] = []
         for eid, ext, data, unit_code, _n, _groups in rows:
             if not _birth_ok(data.get("birth_date"), query):

@@ -65,7 +65,7 @@ MAX_EVIDENCE = 6
 #: ``darija_views``); ``fast`` is lexical only. ``AMANE_WATCH_MODEL`` chooses the default model
 #: (``accurate`` unless set to ``fast``). Figures: docs/watch-classifier.md.
 MODES: dict[str, dict[str, float]] = {
-    "accurate": {"c": 128.0, "shift": 2.0, "embedding_scale": 1.0, "darija_views": 1.0},
+    "accurate": {"c": 128.0, "shift": 1.5, "embedding_scale": 1.0, "darija_views": 1.0},
     "fast": {"c": 8.0, "shift": 0.85, "embedding_scale": 0.0},
 }
 DEFAULT_C = MODES["accurate"]["c"]
