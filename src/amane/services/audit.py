@@ -94,10 +94,8 @@ _HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1
 _HEAD_UPDATE = update(AuditHead).where(AuditHead.id == 1).values(seq=bindparam("s"), hash=bindparam("h"))
 
 
-def append(session: Session | Connection, items: Iterable[tuple[Actor, AuditEvent]]) -> list[int]:
-    """Append records to the chain inside the caller's transaction. Returns their seqs."""
-    head = session.execute(_HEAD_FOR_UPDATE).one()
-    seq, prev = int(head.seq), str(head.hash)
+def _chain(items: Iterable[tuple[Actor, AuditEvent]], seq: int, prev: str) -> list[dict[str, Any]]:
+    """The rows of ``items`` chained after the head (``seq``, ``prev``), all stamped now."""
     rows: list[dict[str, Any]] = []
     now = utcnow()
     for actor, ev in items:
@@ -107,10 +105,17 @@ def append(session: Session | Connection, items: Iterable[tuple[Actor, AuditEven
         row["prev_hash"] = prev
         row["hash"] = prev = row_hash(row, prev)
         rows.append(row)
+    return rows
+
+
+def append(session: Session | Connection, items: Iterable[tuple[Actor, AuditEvent]]) -> list[int]:
+    """Append records to the chain inside the caller's transaction. Returns their seqs."""
+    head = session.execute(_HEAD_FOR_UPDATE).one()
+    rows = _chain(items, int(head.seq), str(head.hash))
     if not rows:
         return []
     insert_rows(session, "audit_log", AUDIT_COLUMNS, [tuple(r[c] for c in AUDIT_COLUMNS) for r in rows])
-    session.execute(_HEAD_UPDATE, {"s": seq, "h": prev})
+    session.execute(_HEAD_UPDATE, {"s": rows[-1]["seq"], "h": rows[-1]["hash"]})
     # subscriptions ("tell me when this record is viewed or changed") ride on the audit: every
     # view and change of a record passes here, in the transaction that records it
     from amane.services.notifications import subscription_notices
@@ -126,23 +131,15 @@ def _append_cursor(cur: Any, sqlite: bool, items: Iterable[tuple[Actor, AuditEve
     mark = "?" if sqlite else "%s"
     cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1" + ("" if sqlite else " FOR UPDATE"))
     seq, prev = cur.fetchone()
-    now = utcnow()
-    at: Any = sqlite_value(now) if sqlite else now
-    rows: list[tuple[Any, ...]] = []
-    seqs: list[int] = []
-    for actor, ev in items:
-        seq += 1
-        row = _row(actor, ev, now)
-        row["seq"] = seq
-        row["prev_hash"] = prev
-        row["hash"] = prev = row_hash(row, prev)
-        row["at"] = at
-        rows.append(tuple(row[c] for c in AUDIT_COLUMNS))
-        seqs.append(seq)
-    if rows:
-        cur.executemany(_INSERT.format(marks=", ".join(mark for _ in AUDIT_COLUMNS)), rows)
-        cur.execute(f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq, prev))
-    return seqs
+    rows = _chain(items, int(seq), str(prev))
+    if not rows:
+        return []
+    at = sqlite_value(rows[0]["at"]) if sqlite else rows[0]["at"]  # one stamp for the batch
+    cur.executemany(_INSERT.format(marks=", ".join(mark for _ in AUDIT_COLUMNS)),
+                    [tuple(at if c == "at" else r[c] for c in AUDIT_COLUMNS) for r in rows])
+    cur.execute(f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1",
+                (rows[-1]["seq"], rows[-1]["hash"]))
+    return [r["seq"] for r in rows]
 
 
 _INSERT = "INSERT INTO audit_log (" + ", ".join(AUDIT_COLUMNS) + ") VALUES ({marks})"
