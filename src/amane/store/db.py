@@ -169,13 +169,16 @@ class Database:
             with self.write_connection() as conn:
                 yield conn
             return
+        with self._writer_turn(), self._group_engine_once().begin() as conn:
+            yield conn
+        self._sync_wal()
+
+    def _group_engine_once(self) -> Engine:
         if self._group_engine is None:
             with self._group_lock:
                 if self._group_engine is None:
                     self._group_engine = self._make_group_engine()
-        with self._writer_turn(), self._group_engine.begin() as conn:
-            yield conn
-        self._sync_wal()
+        return self._group_engine
 
     @property
     def has_group_cursor(self) -> bool:
@@ -196,14 +199,8 @@ class Database:
         with self._group_dbapi_lock:
             conn = self._group_dbapi
             if conn is None:
-                if self._wal_path is not None:
-                    if self._group_engine is None:
-                        with self._group_lock:
-                            if self._group_engine is None:
-                                self._group_engine = self._make_group_engine()
-                    conn = self._group_engine.raw_connection()
-                else:
-                    conn = self.engine.raw_connection()
+                engine = self._group_engine_once() if self._wal_path is not None else self.engine
+                conn = engine.raw_connection()
                 self._group_dbapi = conn
             try:
                 with self._writer_turn():
