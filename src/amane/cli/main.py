@@ -104,11 +104,7 @@ def db_upgrade(revision: str = "head") -> None:
     migrate.upgrade(db, revision)
     err.print(f"database at revision {revision}: {db.dialect}")
     if revision == "head":
-        from amane.services.rekey import keys_status
-
-        status = keys_status(db)
-        if status.stale:
-            err.print(f"[yellow]warning:[/yellow] {status.message()}")
+        _warn_stale_keys(db)
 
 
 @db_app.command("rekey")
@@ -150,20 +146,16 @@ def db_downgrade(revision: str) -> None:
 
 # -- serve -----------------------------------------------------------------------------------
 
-def _warn_stale_keys(url: str) -> None:
+def _warn_stale_keys(db: Any) -> None:
     """Say so when the key index was built by another version of the names engine's keys."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from amane.services.rekey import keys_status
-    from amane.store.db import Database
 
-    db = Database(url)
     try:
         status = keys_status(db)
     except SQLAlchemyError:  # not migrated yet: the app says so itself
         return
-    finally:
-        db.dispose()
     if status.stale:
         err.print(f"[yellow]warning:[/yellow] {status.message()}")
 
@@ -176,7 +168,11 @@ def serve(host: str = "", port: int = 0,
 
     s = get_settings()
     bind_host, bind_port = host or s.host, port or s.port
-    _warn_stale_keys(s.database_url)
+    from amane.store.db import Database
+
+    db = Database(s.database_url)
+    _warn_stale_keys(db)
+    db.dispose()
     if workers > 1:
         # gunicorn as process manager: uvicorn's own multi-process mode showed ~40 ms stalls per request here
         os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "amane.api.asgi:app",
