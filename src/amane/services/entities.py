@@ -26,7 +26,7 @@ from amane.services.context import Actor
 from amane.services.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from amane.services.policy import unit_in_scope, visible_entities
 from amane.services.roles import CLEARANCES, clearance_level
-from amane.services.search import identifier_keys, record_keys
+from amane.services.search import KEY_COLUMNS, identifier_keys, key_rows, record_keys
 from amane.settings import Settings
 from amane.store.db import Database
 from amane.store.tables import Entity, EntityKey, EntityRef, EntityShare, EntityVersion, Unit, User
@@ -244,8 +244,8 @@ class EntityService:
         if not fresh:
             s.execute(delete(EntityKey).where(EntityKey.entity_id == eid))
             s.execute(delete(EntityRef).where(EntityRef.entity_id == eid))
-        keys = [{"entity_id": eid, "kind": k, "value": v[:200], "unit_path": unit.path,
-                 "classification": classification} for k, v in record_keys(schema, data)]
+        keys = [dict(zip(KEY_COLUMNS, r, strict=True))
+                for r in key_rows(eid, record_keys(schema, data), unit.path, classification)]
         if keys:
             s.execute(insert(EntityKey), keys)
         refs = [{"entity_id": eid, "prop": p, "ref_id": r} for p, r in set(schema.references(data))]

@@ -31,7 +31,7 @@ from amane.services.entities import new_id
 from amane.services.errors import FieldError
 from amane.services.policy import unit_in_scope, visible_entities
 from amane.services.roles import clearance_level
-from amane.services.search import record_keys
+from amane.services.search import KEY_COLUMNS, key_rows, record_keys
 from amane.store.bulk import insert_rows
 from amane.store.db import Database
 from amane.store.tables import Entity, EntityKey, EntityRef, Unit
@@ -44,7 +44,6 @@ META_COLUMNS = ("external_id", "classification", "owner_unit")
 CHUNK = 900
 ENTITY_COLUMNS = ("id", "schema", "data", "caption", "owner_unit_id", "classification", "version", "external_id",
                   "created_at", "created_by", "updated_at", "updated_by", "deleted_at")
-KEY_COLUMNS = ("entity_id", "kind", "value", "unit_path", "classification")
 VERSION_COLUMNS = ("entity_id", "version", "op", "data", "owner_unit_id", "classification", "changed_at",
                    "changed_by", "reason")
 
@@ -303,7 +302,7 @@ class ImportService:
             u: p for u, p in s.execute(select(Unit.id, Unit.path).where(Unit.id.in_(by_unit)))}
         ent_rows: list[tuple[Any, ...]] = []
         ver_rows: list[tuple[Any, ...]] = []
-        key_rows: list[tuple[Any, ...]] = []
+        key_out: list[tuple[Any, ...]] = []
         ref_rows: list[tuple[Any, ...]] = []
         uid = actor.user_id
         done = 0
@@ -341,17 +340,17 @@ class ImportService:
             if with_facts:
                 fact_items.append((eid, it.unit_id, it.classification, it.data))
             path = unit_paths[it.unit_id]
-            key_rows += [(eid, k, v[:200], path, it.classification) for k, v in dict.fromkeys(it.keys)]
+            key_out += key_rows(eid, it.keys, path, it.classification)
             ref_rows += [(eid, p, r) for p, r in dict.fromkeys(it.refs)]
             done += 1
             if len(ent_rows) >= 5000:
-                self._flush(s, ent_rows, ver_rows, key_rows, ref_rows)
+                self._flush(s, ent_rows, ver_rows, key_out, ref_rows)
                 facts.sync_facts(s, fact_items, replace=fact_updated)
                 fact_items.clear()
                 fact_updated.clear()
                 if progress:
                     progress(done)
-        self._flush(s, ent_rows, ver_rows, key_rows, ref_rows)
+        self._flush(s, ent_rows, ver_rows, key_out, ref_rows)
         facts.sync_facts(s, fact_items, replace=fact_updated)
         if progress:
             progress(done)

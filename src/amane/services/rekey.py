@@ -3,8 +3,8 @@ change: a new version of the names engine (new or different name keys), a new id
 the model. ``amane db rekey`` runs it.
 
 Each record's keys are computed again exactly as a write computes them
-(:func:`amane.services.search.record_keys`, values cut at 200 characters, with the owner unit's
-path and the classification that person search narrows with) and compared with the stored ones;
+(:func:`amane.services.search.record_keys` and :func:`~amane.services.search.key_rows`, with the
+owner unit's path and the classification that person search narrows with) and compared with the stored ones;
 only the records whose keys differ are rewritten, one transaction per batch of records, so an
 interrupted run leaves every record either as it was or done, and running it again finishes the
 work (a second run changes nothing). Audited once, with the counts, as ``keys.rebuild``.
@@ -28,8 +28,7 @@ from amane.names import KEYS_VERSION
 from amane.services import audit
 from amane.services.context import Actor
 from amane.services.errors import FieldError, ValidationFailed
-from amane.services.imports import KEY_COLUMNS
-from amane.services.search import record_keys
+from amane.services.search import KEY_COLUMNS, key_rows, record_keys
 from amane.store.bulk import insert_rows
 from amane.store.db import Database
 from amane.store.tables import Entity, EntityKey, StoreMeta, Unit
@@ -119,8 +118,8 @@ def rekey(db: Database, registry: Registry, actor: Actor, *, schemas: Sequence[s
             for eid, schema_name, data, unit_id, level in rows:
                 if schema_name not in known:  # a type no longer declared: its keys stay as they are
                     continue
-                keys = {(eid, k, v[:200], paths.get(unit_id, ""), level)
-                        for k, v in record_keys(registry.get(schema_name), data or {})}
+                keys = set(key_rows(eid, record_keys(registry.get(schema_name), data or {}),
+                                    paths.get(unit_id, ""), level))
                 report.keys_before += len(stored[eid])
                 report.keys_after += len(keys)
                 if keys != stored[eid]:

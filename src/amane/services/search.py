@@ -31,7 +31,7 @@ record: the copied path and classification only narrow the look-up, they never w
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +130,21 @@ def record_keys(schema: EntitySchema, data: Mapping[str, Any]) -> list[tuple[str
     if schema.name == "Person":
         keys = [k for k in keys if k[0] != "name"] + name_index_keys(schema.name, data)
     return list(dict.fromkeys(keys))
+
+
+#: Columns of a key-table row, in the order of :func:`key_rows`.
+KEY_COLUMNS = ("entity_id", "kind", "value", "unit_path", "classification")
+#: Longest key value stored (the column's width).
+KEY_VALUE_MAX = 200
+
+
+def key_rows(eid: str, keys: Iterable[tuple[str, str]], unit_path: str,
+             classification: int) -> list[tuple[str, str, str, str, int]]:
+    """The ``entity_keys`` rows (``KEY_COLUMNS`` order) of a record's keys, with the owner unit's
+    path and the classification; every write of keys (create, update, import, rekey) goes through
+    here, so all of them store the same rows for the same record."""
+    rows = ((eid, k, v[:KEY_VALUE_MAX], unit_path, classification) for k, v in keys)
+    return list(dict.fromkeys(rows))
 
 
 @dataclass
